@@ -190,6 +190,7 @@ class Item(Strict):
     sections: list[Section] = []
     faq: list[FAQ] = []
     flows: list[Flow] = []
+    remarks: list[str] = []  # for maintainers: contradictions, oddities; not printed
 
     _n = field_validator("notes", mode="before")(_notes)
 
@@ -239,6 +240,7 @@ class Package(Strict):
     faq_title: str | None = None
     faq: list[FAQ] = []
     forms: list[str] = []  # form ids or numbers printed after the package
+    remarks: list[str] = []  # for maintainers; not printed
 
     _list = field_validator("items", "departments", "result_delivery", mode="before")(_as_list)
 

@@ -1,0 +1,240 @@
+"""`formgen check`: every consistency rule over the loaded data.
+
+Schema errors are found while loading (`library.load_library`); this module
+adds the rules that need more than one file: references between items,
+forms and editions, duplicates, flows, form grids and placeholders.  All
+problems are collected and reported together.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import Problem
+from .library import Library, load_library
+from .models import Edition, Flow, Form, Item, Material
+from .yamlio import line_of, plain
+
+PLACEHOLDER_PATTERN = re.compile(r"XX+|\*\*--\*\*|--")
+
+
+def open_library(root: Path | None = None) -> Library:
+    """Load, check, and raise `DataError` if anything is wrong: what every command uses."""
+    library = load_library(root)
+    run_checks(library)
+    library.raise_for_errors()
+    return library
+
+
+def check_all(root: Path | None = None) -> Library:
+    library = load_library(root)
+    run_checks(library)
+    return library
+
+
+def run_checks(library: Library) -> None:
+    for form_id, (tree, display) in library.form_trees.items():
+        _check_form(library, library.forms[form_id], tree, display)
+    for edition_id in library.editions:
+        _check_edition(library, edition_id)
+
+
+# --------------------------------------------------------------------------
+# Forms
+# --------------------------------------------------------------------------
+def _check_form(library: Library, form: Form, tree, display: str) -> None:
+    seen: dict[str, int] = {}
+    for field, _ in form.fields():
+        seen[field.id] = seen.get(field.id, 0) + 1
+    for field_id, count in seen.items():
+        if count > 1:
+            library.add(Problem(display, _find_line(tree, field_id), f"field {field_id}",
+                                f"field id '{field_id}' is used {count} times",
+                                "give each field its own id (CSV columns map to ids)"))
+    if sum(1 for r in form.rows if r.repeat) > 1:
+        library.add(Problem(display, line_of(tree, ("rows",)), "rows",
+                            "more than one repeating row", "a roster has one repeating row"))
+    width = len(form.columns)
+    carry = [0] * (len(form.rows) + 64)  # columns taken by rowspans from rows above
+    for index, row in enumerate(form.rows):
+        used = carry[index] + sum(c.colspan for c in row.cells)
+        for cell in row.cells:
+            for below in range(1, cell.rowspan):
+                carry[index + below] += cell.colspan
+        if used != width:
+            library.add(Problem(display, line_of(tree, ("rows", index)), f"rows[{index}]",
+                                f"row spans {used} columns but the form has {width}",
+                                "adjust colspan, rowspan or the columns list"))
+
+
+def _find_line(tree, needle: str) -> int | None:
+    """First line of a form file where a field id appears (for duplicate ids)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, dict):
+            if node.get("id") == needle and hasattr(node, "lc"):
+                return node.lc.line + 1
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+# --------------------------------------------------------------------------
+# Editions and their items
+# --------------------------------------------------------------------------
+def _check_edition(library: Library, edition_id: str) -> None:
+    stored = library.editions[edition_id]
+    edition, tree, display = stored.edition, stored.tree, stored.display
+    if edition.extends and edition.extends not in library.editions:
+        library.add(Problem(display, line_of(tree, ("extends",)), "extends",
+                            f"extends unknown edition '{edition.extends}'",
+                            f"use one of: {', '.join(sorted(library.editions))}"))
+        return
+    chain = library.chain(edition_id)
+    last = library.editions[chain[-1]].edition
+    if last.extends and last.extends in chain:
+        library.add(Problem(display, line_of(tree, ("extends",)), "extends",
+                            f"editions extend each other in a circle: {' → '.join(chain)} → {last.extends}",
+                            "a county extends its province; a province extends nothing"))
+        return
+    resolved = library.edition(edition_id)
+    _check_form_refs(library, stored, resolved)
+    _check_item_refs(library, stored, chain)
+    _check_items(library, stored, chain, resolved)
+    _check_packages(library, stored, resolved)
+    _check_placeholders(library, stored, resolved)
+
+
+def _check_form_refs(library, stored, resolved) -> None:
+    tree, display = stored.tree, stored.display
+    by_number: dict[str, str] = {}
+    by_form: dict[str, str] = {}
+    for index, ref in enumerate(stored.edition.forms):
+        where = line_of(tree, ("forms", index))
+        if ref.form not in library.forms:
+            library.add(Problem(display, where, f"forms[{index}].form", f"unknown form '{ref.form}'",
+                                f"use a file name from data/forms/ ({len(library.forms)} forms)"))
+        for number in [ref.number, *ref.aliases]:
+            if number in by_number and by_number[number] != ref.form:
+                library.add(Problem(display, where, f"forms[{index}].number",
+                                    f"{number} numbers two forms: {by_number[number]} and {ref.form}",
+                                    "give each form its own number"))
+            by_number[number] = ref.form
+        if ref.form in by_form:
+            library.add(Problem(display, where, f"forms[{index}]",
+                                f"form {ref.form} is numbered both {by_form[ref.form]} and {ref.number}",
+                                f"keep one number and list the other under aliases: [{ref.number}]"))
+        by_form[ref.form] = ref.number
+        for alias in ref.aliases:
+            library.add(Problem(display, where, f"forms[{index}].aliases",
+                                f"{ref.number} is also called {alias} in the source", "print one number in the edition",
+                                severity="warning"))
+
+
+def _check_item_refs(library, stored, chain) -> None:
+    if stored.edition.items is None:
+        return
+    seen: set[str] = set()
+    for index, ref in enumerate(stored.edition.items):
+        where = line_of(stored.tree, ("items", index))
+        if ref.id in seen:
+            library.add(Problem(stored.display, where, f"items[{index}]", f"item '{ref.id}' is listed twice",
+                                "list each item once"))
+        seen.add(ref.id)
+        if not library.item_sources(chain, ref.id):
+            library.add(Problem(stored.display, where, f"items[{index}]", f"unknown item '{ref.id}'",
+                                f"add items/{ref.id}.yaml to this edition or to the one it extends"))
+
+
+def _check_items(library, stored, chain, resolved) -> None:
+    groups = {g.id for g in resolved.edition.groups}
+    codes: dict[str, str] = {}
+    for item_id, source in stored.items.items():
+        merged = {}
+        for parent in reversed(library.item_sources(chain, item_id)):
+            merged.update(plain(parent.raw))
+        item = library.validate(Item, merged, source.tree, source.display)
+        if item is None:
+            continue
+        where = lambda *loc: line_of(source.tree, loc)  # noqa: E731
+        if item.code:
+            if item.code in codes and codes[item.code] != item.id:
+                library.add(Problem(source.display, where("code"), "code",
+                                    f"事项编码 {item.code} is also used by item '{codes[item.code]}'",
+                                    "each item has its own code"))
+            codes[item.code] = item.id
+        if item.group and groups and item.group not in groups:
+            library.add(Problem(source.display, where("group"), "group", f"unknown group '{item.group}'",
+                                f"use one of: {', '.join(sorted(groups))}"))
+        if not item.flows:
+            library.add(Problem(source.display, where("id"), "flows", f"item '{item.id}' has no flow",
+                                "add flows: [{preset: standard}] or the item's own chart"))
+        _check_flows(library, item.flows, source.tree, source.display)
+        _check_materials(library, item.materials, resolved, source.tree, source.display, ("materials",))
+
+
+def _check_packages(library, stored, resolved) -> None:
+    for package, (tree, display) in zip(stored.packages, stored.package_sources):
+        _check_flows(library, package.flows, tree, display)
+        for index, row in enumerate(package.materials):
+            _check_materials(library, row.materials, resolved, tree, display, ("materials", index, "materials"))
+        for index, key in enumerate(package.forms):
+            if not _form_known(key, resolved, library):
+                library.add(Problem(display, line_of(tree, ("forms", index)), f"forms[{index}]",
+                                    f"unknown form '{key}'", "use a form id or a number listed in the edition's forms"))
+
+
+def _form_known(key: str, resolved, library) -> bool:
+    return key in library.forms or any(key == r.number or key in r.aliases for r in resolved.form_refs)
+
+
+def _check_materials(library, materials: list[Material], resolved, tree, display, loc) -> None:
+    for index, material in enumerate(materials):
+        here = (*loc, index)
+        if material.form and not _form_known(material.form, resolved, library):
+            library.add(Problem(display, line_of(tree, (*here, "form")), ".".join(map(str, (*here, "form"))),
+                                f"material names unknown form '{material.form}'",
+                                "use a form id from data/forms/ or a number in the edition's forms list"))
+        _check_materials(library, material.items, resolved, tree, display, (*here, "items"))
+
+
+def _check_flows(library, flows: list[Flow], tree, display) -> None:
+    for index, flow in enumerate(flows):
+        where = line_of(tree, ("flows", index))
+        if flow.preset and flow.preset not in library.presets:
+            library.add(Problem(display, where, f"flows[{index}].preset", f"unknown flow preset '{flow.preset}'",
+                                f"use one of: {', '.join(sorted(library.presets))}"))
+            continue
+        if not flow.preset and not flow.nodes:
+            library.add(Problem(display, where, f"flows[{index}]", "flow has no nodes",
+                                "give it nodes and edges, or a preset"))
+        ids = {n.id for n in flow.nodes}
+        if flow.preset:
+            ids |= {n.id for n in library.presets[flow.preset].nodes}
+        for e_index, edge in enumerate(flow.edges):
+            for end in (edge.source, edge.target):
+                if end not in ids:
+                    library.add(Problem(display, line_of(tree, ("flows", index, "edges", e_index)),
+                                        f"flows[{index}].edges[{e_index}]", f"edge names unknown node '{end}'",
+                                        f"use a node id of this flow: {', '.join(sorted(ids))}"))
+
+
+def _check_placeholders(library, stored, resolved) -> None:
+    edition = resolved.edition
+    for key, value in edition.placeholders.items():
+        if value is None:
+            library.add(Problem(stored.display, line_of(stored.tree, ("placeholders",)), f"placeholders.{key}",
+                                f"placeholder '{key}' has no value in edition '{edition.id}', so it prints as '{key}'",
+                                f"set placeholders: {{'{key}': …}} in this edition or the one extending it",
+                                severity="warning"))
+    for form in resolved.forms():
+        title = resolved.form_title(form)
+        if re.search(r"XX", title) and "XX" not in edition.placeholders:
+            library.add(Problem(stored.display, line_of(stored.tree, ("forms",)), "placeholders",
+                                f"form title '{title}' has placeholder XX but the edition declares none",
+                                "add placeholders: {XX: <region name>}", severity="warning"))

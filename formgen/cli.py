@@ -1,0 +1,176 @@
+"""The `formgen` command: parses options and calls the library.
+
+Every command loads the data through `check.open_library`, so no command
+runs on invalid data.  `FormgenError` becomes one line on stderr and a
+non-zero exit in `main`; heavy imports happen inside the commands.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import FormgenError
+
+data_option = click.option(
+    "--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    envvar="FORMGEN_DATA", help="Data folder (default: the built-in data/).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def _library(data_dir):
+    from .check import open_library
+    return open_library(data_dir)
+
+
+def _echo_json(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _echo_table(rows: list[list], headers: list[str]) -> None:
+    from unicodedata import east_asian_width
+
+    def width(text):
+        return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+    widths = [max(width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        click.echo("  ".join(str(v) + " " * (w - width(v)) for v, w in zip(row, widths)).rstrip())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="formgen")
+def cli():
+    """formgen: 办事指南 booklets and forms for medical-insurance bureaus, from structured data."""
+
+
+@cli.command()
+@data_option
+@json_option
+def editions(data_dir, as_json):
+    """List the editions: id, title, style, source seed, item and form counts."""
+    library = _library(data_dir)
+    rows = []
+    for edition_id in library.editions:
+        ed = library.edition(edition_id)
+        rows.append({"id": ed.id, "title": ed.edition.title, "style": ed.edition.style,
+                     "extends": ed.edition.extends, "source": ed.edition.source,
+                     "items": len(ed.items), "packages": len(ed.packages), "forms": len(ed.forms())})
+    if as_json:
+        return _echo_json(rows)
+    _echo_table([[r["id"], r["style"], r["items"], r["packages"], r["forms"], r["source"] or "", r["title"]]
+                 for r in rows], ["id", "style", "items", "packages", "forms", "source", "title"])
+
+
+@cli.command()
+@click.argument("edition")
+@data_option
+@json_option
+def items(edition, data_dir, as_json):
+    """List the service items of EDITION in its order and numbering."""
+    library = _library(data_dir)
+    ed = library.edition(edition)
+    rows = [{"number": i.number, "id": i.id, "code": i.code, "name": ed.fill(i.name),
+             "group": ed.group_name(i.group), "levels": "".join(i.levels),
+             "time_limit": i.time_limit.text if i.time_limit else None} for i in ed.items]
+    if as_json:
+        return _echo_json(rows)
+    _echo_table([[r["number"] or "", r["id"], r["code"] or "", r["levels"], r["name"]] for r in rows],
+                ["no.", "id", "code", "levels", "name"])
+
+
+@cli.command()
+@click.argument("edition", required=False)
+@data_option
+@json_option
+def forms(edition, data_dir, as_json):
+    """List forms (of EDITION, with its numbers), each with its fields."""
+    library = _library(data_dir)
+    ed = library.edition(edition) if edition else None
+    chosen = ed.forms() if ed else list(library.forms.values())
+    rows = []
+    for form in chosen:
+        rows.append({
+            "id": form.id, "number": ed.form_number(form.id) if ed else None,
+            "title": ed.form_title(form) if ed else form.title, "orientation": form.orientation,
+            "fields": [{"id": f.id, "label": f.label, "type": f.type, "options": f.options,
+                        "required": f.required, "repeats": repeats} for f, repeats in form.fields()],
+        })
+    if as_json:
+        return _echo_json(rows)
+    for row in rows:
+        click.echo(f"{row['number'] or '-'}  {row['id']}  {row['title']}  ({row['orientation']})")
+        for f in row["fields"]:
+            options = f"  [{' / '.join(f['options'])}]" if f["options"] else ""
+            marks = ("  required" if f["required"] else "") + ("  repeats" if f["repeats"] else "")
+            click.echo(f"    {f['id']:<28} {f['type']:<13} {f['label']}{options}{marks}")
+
+
+@cli.command()
+@click.argument("edition")
+@click.option("--format", "fmt", type=click.Choice(["json", "md"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@data_option
+def export(edition, fmt, output, data_dir):
+    """Export EDITION as JSON (for programs) or Markdown (for a website or wiki)."""
+    from .export import edition_json, edition_markdown
+    from .output import write_text_atomic
+
+    library = _library(data_dir)
+    ed = library.edition(edition)
+    text = edition_json(library, ed) if fmt == "json" else edition_markdown(library, ed)
+    if output:
+        write_text_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@data_option
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+def check(data_dir, quiet):
+    """Check all data (and templates); report every problem with file, line and key.
+
+    Exit status 1 when there are errors, 0 when only warnings remain.
+    """
+    from .check import check_all
+
+    library = check_all(data_dir)
+    problems = library.problems
+    for problem in problems:
+        if problem.severity == "error" or not quiet:
+            click.echo(str(problem), err=problem.severity == "error")
+    errors = len(library.errors())
+    warnings = len(problems) - errors
+    click.echo(f"{len(library.editions)} editions, {len(library.forms)} forms: "
+               f"{errors} error(s), {warnings} warning(s)")
+    sys.exit(1 if errors else 0)
+
+
+def main(argv=None):
+    """Entry point: one line on stderr for any user-facing error, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="formgen", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("formgen: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except FormgenError as exc:
+        click.echo(f"formgen: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("formgen: interrupted; nothing half-written was kept", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        click.echo(f"formgen: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

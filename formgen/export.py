@@ -1,0 +1,121 @@
+"""`formgen export`: an edition as JSON (for programs) or Markdown (for wikis).
+
+Both are built from the resolved edition, so what they show is exactly what
+the booklets print.  Markdown is rendered by a Jinja2 template shipped with
+the package (``formgen/templates/export.md.j2``); placeholders the edition
+fills (XX, --) are replaced in both.
+"""
+from __future__ import annotations
+
+import json
+from functools import partial
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from .flows import describe, expand, material_lines
+from .library import Library, ResolvedEdition
+from .models import LEVEL_NAMES
+
+
+def edition_json(library: Library, resolved: ResolvedEdition) -> str:
+    return json.dumps(edition_dict(library, resolved), ensure_ascii=False, indent=2)
+
+
+def edition_dict(library: Library, resolved: ResolvedEdition) -> dict:
+    dump = partial(_filled, resolved)
+    return {
+        "edition": dump(resolved.edition.model_dump(mode="json", exclude={"remarks"})),
+        "extends_chain": resolved.chain,
+        "items": [
+            {**dump(item.model_dump(mode="json", by_alias=True)),
+             "charts": [_chart_dict(expand(f, library.presets, item), resolved) for f in item.flows]}
+            for item in resolved.items
+        ],
+        "packages": [dump(p.model_dump(mode="json", by_alias=True)) for p in resolved.packages],
+        "forms": [
+            {"number": resolved.form_number(form.id), "title": resolved.form_title(form),
+             **dump(form.model_dump(mode="json", exclude={"remarks"}))}
+            for form in resolved.forms()
+        ],
+    }
+
+
+def _chart_dict(chart, resolved) -> dict:
+    return {
+        "title": resolved.fill(chart.title),
+        "nodes": [{"id": n.id, "kind": n.kind, "text": resolved.fill(n.text)} for n in chart.nodes],
+        "edges": [{"from": e.source, "to": e.target, "label": e.label} for e in chart.edges],
+    }
+
+
+def _filled(resolved: ResolvedEdition, value):
+    if isinstance(value, str):
+        return resolved.fill(value)
+    if isinstance(value, dict):
+        return {k: _filled(resolved, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(resolved, v) for v in value]
+    return value
+
+
+def edition_markdown(library: Library, resolved: ResolvedEdition) -> str:
+    env = Environment(loader=PackageLoader("formgen", "templates"), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["fill"] = resolved.fill
+    env.globals.update(
+        material_lines=material_lines,
+        chart_lines=lambda flow, item=None: describe(expand(flow, library.presets, item)),
+        level_names=LEVEL_NAMES,
+        form_cells=form_text_rows,
+        cn=chinese_number,
+        circled=lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})",
+    )
+    return env.get_template("export.md.j2").render(ed=resolved, e=resolved.edition)
+
+
+def form_text_rows(form) -> list[str]:
+    """A form's grid as Markdown lines: one line per row, cells separated by │."""
+    lines = [" ".join(_segments_text(line.segments) for line in form.header)] if form.header else []
+    for row in form.rows:
+        cells = [_cell_text(c) for c in row.cells]
+        text = " │ ".join(c for c in cells if c)
+        lines.append(f"{text}（每页 {row.repeat} 行）" if row.repeat else text)
+    lines += [_segments_text(line.segments) for line in form.footer]
+    return [line for line in lines if line.strip()]
+
+
+def _cell_text(cell) -> str:
+    parts = [_segments_text(cell.all_segments())] if not cell.counter else ["序号"]
+    parts += [f"{i}.{t}" for i, t in enumerate(cell.items, 1)]
+    return " ".join(p for p in parts if p)
+
+
+def _segments_text(segments) -> str:
+    out = []
+    for seg in segments:
+        if seg.text is not None:
+            out.append(seg.text.replace("\n", " "))
+        else:
+            out.append(field_text(seg.field))
+    return "".join(out)
+
+
+def field_text(field) -> str:
+    """How a blank field reads on paper: options as □, date blanks, signature marks."""
+    if field.type in ("choice", "multi_choice"):
+        return " ".join(f"□{o}" for o in field.options)
+    if field.type == "checkbox":
+        return "□"
+    hint = f"{field.hint}" if field.hint else ""
+    return f"［{field.label}］{hint}"
+
+
+CHINESE_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 21 → 二十一 (section and group numbering)."""
+    if n < 10:
+        return CHINESE_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else CHINESE_DIGITS[tens]) + "十" + (CHINESE_DIGITS[ones] if ones else "")

@@ -1,0 +1,62 @@
+"""Writing outputs safely.
+
+Every file formgen writes goes to a temporary file in the destination folder
+and is renamed into place only when complete, so an interrupted run never
+leaves a half-written file under its final name.  `safe_child` keeps names
+built from untrusted values (CSV cells, --name patterns) inside the output
+folder.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import InputError
+
+# Characters Windows and most file systems refuse, plus path separators.
+UNSAFE_NAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+
+
+@contextmanager
+def atomic_path(target: Path):
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def safe_filename(name: str, fallback: str = "record") -> str:
+    """A single path component made from untrusted text."""
+    cleaned = UNSAFE_NAME.sub("_", name).strip(" .")
+    cleaned = re.sub(r"_+", "_", cleaned)
+    if not cleaned or cleaned in (".", ".."):
+        cleaned = fallback
+    return cleaned[:150]
+
+
+def safe_child(folder: Path, name: str) -> Path:
+    """``folder / name`` with ``name`` reduced to one safe component; never outside ``folder``."""
+    folder = Path(folder).resolve()
+    child = (folder / safe_filename(name)).resolve()
+    if child.parent != folder:
+        raise InputError(f"output name '{name}' would leave the output folder {folder}")
+    return child
