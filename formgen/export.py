@@ -12,7 +12,7 @@ from functools import partial
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .flows import describe, expand, material_lines
+from .flows import describe, expand, material_lines, reading_order
 from .library import Library, ResolvedEdition
 from .models import LEVEL_NAMES
 
@@ -65,9 +65,12 @@ def edition_markdown(library: Library, resolved: ResolvedEdition) -> str:
     env.globals.update(
         material_lines=material_lines,
         chart_lines=lambda flow, item=None: describe(expand(flow, library.presets, item)),
+        chart_branches=lambda flow, item=None: expand(flow, library.presets, item).branches(),
+        chart_reading=lambda flow, item=None: reading_order(expand(flow, library.presets, item)),
         level_names=LEVEL_NAMES,
         form_cells=form_text_rows,
         cn=chinese_number,
+        group_of=lambda gid: next((g for g in resolved.edition.groups if g.id == gid), None),
         circled=lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})",
     )
     return env.get_template("export.md.j2").render(ed=resolved, e=resolved.edition)

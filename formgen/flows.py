@@ -102,3 +102,32 @@ def describe(chart: Chart) -> list[str]:
         if node.id not in chain_ids:
             lines.append(node.text)
     return lines
+
+
+def reading_order(chart: Chart) -> list[str]:
+    """The chart's texts in the order a reader takes them in, top to bottom.
+
+    Explicit charts list their nodes in the source's reading order already.  A
+    preset chart is drawn as a column of steps with side boxes to the right:
+    the materials box sits beside the first step, each side arrow's label sits
+    just above the step it leaves, and the right-hand column is read after the
+    main one, bottom up (the way the seeds' charts read when extracted).
+    """
+    chain = chart.main_chain()
+    if not chain:
+        return [n.text for n in chart.nodes]
+    branches = chart.branches()
+    placed = {n.id for n in chain} | {t.id for _, _, t in branches}
+    lines = []
+    for index, step in enumerate(chain):
+        lines += [label for source, label, _ in branches if source.id == step.id and label]
+        lines.append(step.text)
+        if index == 0:
+            lines += [n.text for n in chart.boxes("materials")]
+    side = []
+    for _, _, target in branches:
+        if target.text not in side:
+            side.append(target.text)
+    lines += list(reversed(side))
+    lines += [n.text for n in chart.nodes if n.id not in placed and n.kind != "materials"]
+    return [line for line in lines if line]

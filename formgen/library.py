@@ -174,26 +174,27 @@ class Library:
         """Every file that states ``item_id`` along the chain, nearest first."""
         return [self.editions[e].items[item_id] for e in chain if item_id in self.editions[e].items]
 
-    def _item_order(self, chain: list[str]) -> list[tuple[str, str | None]]:
+    def _item_order(self, chain: list[str]) -> tuple[list[tuple[str, str | None]], bool]:
         for edition_id in chain:
             stored = self.editions[edition_id]
             if stored.edition.items is not None:
-                return [(r.id, r.number) for r in stored.edition.items]
+                return [(r.id, r.number) for r in stored.edition.items], True
             if stored.items:
-                return [(i, None) for i in stored.items]
-        return []
+                return [(i, None) for i in stored.items], False
+        return [], False
 
     def _resolve_items(self, chain: list[str]) -> list[Item]:
         items = []
-        for item_id, number in self._item_order(chain):
+        order, from_list = self._item_order(chain)
+        for item_id, number in order:
             sources = self.item_sources(chain, item_id)
             if not sources:
                 continue
             merged = {}
             for source in reversed(sources):  # province first, county last wins
                 merged.update(plain(source.raw))
-            if number is not None:
-                merged["number"] = number
+            if from_list:
+                merged["number"] = number  # the edition's own numbering, or none
             try:
                 items.append(Item.model_validate(merged))
             except ValidationError:

@@ -1,0 +1,135 @@
+"""Format-neutral form layout shared by the Word, Excel and PDF writers.
+
+`place` turns a form's rows (with colspan/rowspan) into cells with grid
+coordinates; `paginate` splits a roster's people into pages of the form's
+rows-per-page; `Record` is one filled form as the writers receive it.
+Values are already validated and normalised (see `formgen.fill`):
+
+* text-like fields (text, date, number, id_number, phone, credit_code): ``str``
+* ``choice``: the chosen option's text (``str``) or ``""``
+* ``multi_choice``: ``list[str]`` of chosen options
+* ``checkbox``: ``bool``
+* signature, seal, photo: ``str`` (usually empty: signed by hand)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .models import Cell, Form, FormField, Row
+
+Value = Union[str, bool, list]
+
+
+@dataclass
+class Record:
+    """One filled form: its single fields, plus the people of a roster."""
+
+    values: dict[str, Value] = field(default_factory=dict)
+    rows: list[dict[str, Value]] = field(default_factory=list)
+    source_rows: list[int] = field(default_factory=list)  # input line numbers, for messages
+
+
+@dataclass(frozen=True)
+class PlacedCell:
+    cell: Cell
+    row: int  # index into the page's rows
+    col: int
+    colspan: int
+    rowspan: int
+    repeat_index: int | None = None  # which person of the page (0-based) for repeating rows
+
+
+@dataclass
+class Page:
+    """One printed page of a form: its rows expanded, and the values on it."""
+
+    rows: list[Row]
+    cells: list[PlacedCell]
+    values: dict[str, Value]
+    people: list[dict[str, Value]]  # the roster entries on this page, in order
+    first_number: int  # 序号 of the first roster row on the page
+
+
+def place(rows: list[Row]) -> list[PlacedCell]:
+    """Grid coordinates for every cell; rowspans from above push cells right."""
+    taken: set[tuple[int, int]] = set()
+    placed = []
+    for r, row in enumerate(rows):
+        col = 0
+        for cell in row.cells:
+            while (r, col) in taken:
+                col += 1
+            placed.append(PlacedCell(cell, r, col, cell.colspan, cell.rowspan))
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    taken.add((r + dr, col + dc))
+            col += cell.colspan
+    return placed
+
+
+def expand_rows(form: Form) -> tuple[list[Row], list[int | None]]:
+    """The form's rows with the repeating row written out ``repeat`` times.
+
+    Returns the rows and, for each, the 0-based person index (None for fixed rows).
+    """
+    rows, index = [], []
+    for row in form.rows:
+        count = row.repeat or 1
+        for i in range(count):
+            rows.append(row)
+            index.append(i if row.repeat else None)
+    return rows, index
+
+
+def pages(form: Form, record: Record | None) -> list[Page]:
+    """The pages one record fills: one, or as many as a roster's people need."""
+    record = record or Record()
+    rows, person_index = expand_rows(form)
+    placed = [
+        PlacedCell(p.cell, p.row, p.col, p.colspan, p.rowspan, person_index[p.row])
+        for p in place(rows)
+    ]
+    repeat = form.repeat_row()
+    per_page = repeat.repeat if repeat else 0
+    chunks = [record.rows[i:i + per_page] for i in range(0, len(record.rows), per_page)] if per_page else []
+    chunks = chunks or [[]]
+    return [Page(rows, placed, record.values, chunk, 1 + n * per_page) for n, chunk in enumerate(chunks)]
+
+
+def cell_value(page: Page, placed: PlacedCell, field_: FormField) -> Value:
+    """The value a field shows in this cell of this page ('' / False / [] when blank)."""
+    if placed.repeat_index is not None:
+        person = page.people[placed.repeat_index] if placed.repeat_index < len(page.people) else {}
+        value = person.get(field_.id)
+    else:
+        value = page.values.get(field_.id)
+    if value is None:
+        return [] if field_.type == "multi_choice" else False if field_.type == "checkbox" else ""
+    return value
+
+
+def counter_text(page: Page, placed: PlacedCell) -> str:
+    return str(page.first_number + (placed.repeat_index or 0))
+
+
+def is_checked(field_: FormField, value: Value, option: str | None = None) -> bool:
+    """Whether a box is ticked: the single box of a checkbox, or one option's box."""
+    if field_.type == "checkbox":
+        return bool(value)
+    if field_.type == "multi_choice":
+        return option in (value or [])
+    return value == option
+
+
+def blank_text(field_: FormField) -> str:
+    """What an unfilled, non-box field prints (the paper's own furniture)."""
+    if field_.type == "date":
+        return "年　　月　　日"
+    if field_.type == "signature":
+        return "（签字）"
+    if field_.type == "seal":
+        return "（盖章）"
+    if field_.type == "photo":
+        return "贴照片处"
+    return ""
