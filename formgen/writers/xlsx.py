@@ -72,6 +72,7 @@ TITLE_ROW_POINTS = 36
 BLANK_LINE = "__________"  # where a text field sits inside a sentence or a header line
 SIGN_SPACE = "　　　　　　"  # room to sign or stamp after a label that already says so
 SEGMENT_GAP = "　　"
+ONE_LINE_TYPES = ("date", "id_number", "phone", "credit_code", "number", "checkbox")
 NO_GAP_BEFORE = tuple("：:，,。；;）)、】」』")
 LIST_LIMIT = 255  # Excel refuses longer inline lists in data validation
 
@@ -253,11 +254,18 @@ def draw_grid(sheet, page: layout.Page, smap: SheetMap) -> None:
 
 def draw_grid_cell(target, cell: Cell) -> None:
     target.font = BOLD_FONT if cell.role == "heading" else BODY_FONT
-    target.alignment = Alignment(horizontal=cell_alignment(cell), vertical="center", wrap_text=True)
+    # An ID number or a date broken over two lines is misread: those shrink to fit instead.
+    one_line = is_lone_field(cell) and cell.field.type in ONE_LINE_TYPES
+    target.alignment = Alignment(horizontal=cell_alignment(cell), vertical="center",
+                                 wrap_text=not one_line, shrink_to_fit=one_line)
     if holds_value(cell):
         unlock(target)
     elif not cell.counter:
         target.value = static_text(cell) or None
+
+
+def is_lone_field(cell: Cell) -> bool:
+    return cell.field is not None and not cell.segments and cell.text is None
 
 
 def holds_value(cell: Cell) -> bool:
@@ -312,7 +320,7 @@ def add_choice_lists(sheet, page: layout.Page, smap: SheetMap) -> None:
     spare_column = smap.width + 2
     for placed in page.cells:
         field_ = placed.cell.field
-        if not field_ or field_.type != "choice" or placed.cell.segments or placed.cell.text:
+        if not is_lone_field(placed.cell) or field_.type != "choice":
             continue
         if field_.id not in lists:
             formula = inline_list(field_.options)
@@ -405,7 +413,7 @@ def grid_value_text(page: layout.Page, placed: layout.PlacedCell, fill, numbers_
         return layout.counter_text(page, placed) if has_person or numbers_on_empty_rows else ""
     if not holds_value(cell):
         return None
-    if cell.field is not None and not cell.segments and cell.text is None:
+    if is_lone_field(cell):
         return field_text(cell.field, layout.cell_value(page, placed, cell.field), alone=True)
     return segments_text(cell.all_segments(), page, placed, fill)
 
@@ -449,16 +457,16 @@ def segments_text(segments: list[Segment], page, placed, fill) -> str:
         else:
             piece = fill(segment.text)
         if previous is not None and piece:
-            text += _joint(previous, piece)
+            text += _joint(previous, text, piece)
         text += piece
         previous = segment
     return text
 
 
-def _joint(previous: Segment, piece: str) -> str:
-    if previous.text is not None:
-        return "\n" if previous.text.endswith("。") else ""
-    if piece.startswith(NO_GAP_BEFORE):
+def _joint(previous: Segment, text: str, piece: str) -> str:
+    if text.endswith("。"):
+        return "\n"
+    if previous.text is not None or piece.startswith(NO_GAP_BEFORE):
         return ""
     return SEGMENT_GAP
 
@@ -486,11 +494,11 @@ def put_text(sheet, row: int, col: int, text: str):
 # --------------------------------------------------------------------------
 def text_units(line: str) -> float:
     """Width of ``line`` in column units: CJK and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1.05 for ch in line)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in line)
 
 
 def lines_needed(text: str, width_units: float, size: float = BODY_SIZE) -> int:
-    room = max(1.0, (width_units - 1.5) * BODY_SIZE / size * 0.95)
+    room = max(1.0, (width_units - 1) * BODY_SIZE / size)
     return sum(max(1, math.ceil(text_units(line) / room)) for line in str(text).split("\n"))
 
 
@@ -536,7 +544,7 @@ def grow_rows(sheet, cells) -> None:
     """Make rows taller where a cell's text needs more lines than they give; never shorter."""
     merges = {(r.min_row, r.min_col): r for r in sheet.merged_cells.ranges}
     for target in cells:
-        if not target.value:
+        if not target.value or (target.alignment is not None and target.alignment.shrink_to_fit):
             continue
         merge = merges.get((target.row, target.column))
         first_row, last_row = (merge.min_row, merge.max_row) if merge else (target.row, target.row)
