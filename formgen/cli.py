@@ -151,6 +151,102 @@ def check(data_dir, quiet):
     sys.exit(1 if errors else 0)
 
 
+def _form_and_edition(library, form_key, edition_id):
+    """FORM is an id, or within an edition a number (表7, 7, 附件7)."""
+    from .errors import NotFound
+    edition = library.edition(edition_id) if edition_id else None
+    if edition:
+        return edition.find_form(form_key), edition
+    if form_key in library.forms:
+        return library.forms[form_key], None
+    raise NotFound(f"no form '{form_key}'; give a form id (`formgen forms`) or a number with --edition")
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(["docx", "xlsx", "pdf"]), required=True)
+edition_option = click.option("--edition", "edition_id", help="Edition whose numbering and placeholders apply.")
+overwrite_option = click.option("--overwrite", is_flag=True, help="Replace files that already exist.")
+
+
+@cli.command()
+@click.argument("form")
+@format_option
+@edition_option
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (default: output/…).")
+@overwrite_option
+@data_option
+def blank(form, fmt, edition_id, output, overwrite, data_dir):
+    """Write the blank FORM as Word, Excel or fillable PDF."""
+    from .forms_api import blank_form, default_blank_name
+
+    library = _library(data_dir)
+    the_form, edition = _form_and_edition(library, form, edition_id)
+    target = output or Path("output") / (edition_id or "forms") / default_blank_name(the_form, edition, fmt)
+    if target.is_dir():
+        target = target / default_blank_name(the_form, edition, fmt)
+    blank_form(the_form, edition, fmt, target, overwrite=overwrite)
+    click.echo(f"wrote {target}", err=True)
+
+
+@cli.command()
+@click.argument("form")
+@click.argument("data", type=click.Path(path_type=Path))
+@format_option
+@edition_option
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: output/EDITION/FORM).")
+@click.option("--name", "pattern", help="File name pattern from field ids or labels, e.g. '{姓名}-{身份证件号码}'.")
+@click.option("--merge", is_flag=True, help="One file holding every record in order, for printing.")
+@click.option("--encoding", help="Force the CSV encoding (default: detect UTF-8, UTF-8 BOM, GBK/GB18030).")
+@click.option("--skip-invalid", is_flag=True, help="Write the valid records; report the rest in invalid-rows.csv.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, help="Worker processes (reserved).")
+@overwrite_option
+@data_option
+def fill(form, data, fmt, edition_id, outdir, pattern, merge, encoding, skip_invalid, jobs, overwrite, data_dir):
+    """Fill FORM once per record of DATA (CSV or XLSX): one file per record, or --merge."""
+    from .forms_api import fill_forms
+
+    library = _library(data_dir)
+    the_form, edition = _form_and_edition(library, form, edition_id)
+    outdir = outdir or Path("output") / (edition_id or "forms") / the_form.id
+    def show_progress(done, total):  # only on a terminal: logs and pipes stay clean
+        click.echo(f"\rfilling {done}/{total}", err=True, nl=done == total)
+
+    targets, result = fill_forms(the_form, edition, data, fmt, outdir, pattern=pattern, merge=merge,
+                                 encoding=encoding, skip_invalid=skip_invalid, overwrite=overwrite,
+                                 progress=show_progress if sys.stderr.isatty() else None)
+    for problem in result.problems:
+        if problem.severity == "warning":
+            click.echo(f"warning: {data}: {problem}", err=True)
+    skipped = len(result.invalid_rows)
+    click.echo(f"wrote {len(targets)} file(s) to {outdir}" + (f"; skipped {skipped} invalid row(s), see "
+               f"{outdir / 'invalid-rows.csv'}" if skipped else ""), err=True)
+
+
+@cli.group()
+def templates():
+    """Word and Excel templates generated from the form data."""
+
+
+@templates.command("build")
+@click.option("--format", "fmts", type=click.Choice(["docx", "xlsx"]), multiple=True,
+              help="Only this format (default: both).")
+@data_option
+def templates_build(fmts, data_dir):
+    """Regenerate templates/docx and templates/xlsx from data/forms (commit the result)."""
+    from importlib import import_module
+    from .library import PACKAGE_ROOT
+    from .output import atomic_path
+
+    library = _library(data_dir)
+    for fmt in fmts or ("docx", "xlsx"):
+        module = import_module(f"formgen.writers.{fmt}")
+        for form in library.forms.values():
+            target = PACKAGE_ROOT / "templates" / fmt / f"{form.id}.{fmt}"
+            with atomic_path(target) as tmp:
+                module.build_template(form, tmp)
+        click.echo(f"wrote {len(library.forms)} {fmt} templates to {PACKAGE_ROOT / 'templates' / fmt}", err=True)
+
+
 def main(argv=None):
     """Entry point: one line on stderr for any user-facing error, never a traceback."""
     try:

@@ -47,7 +47,8 @@ def write_text_atomic(target: Path, text: str) -> None:
 def safe_filename(name: str, fallback: str = "record") -> str:
     """A single path component made from untrusted text."""
     cleaned = UNSAFE_NAME.sub("_", name).strip(" .")
-    cleaned = re.sub(r"_+", "_", cleaned)
+    cleaned = re.sub(r"\.{2,}", "_", cleaned)
+    cleaned = re.sub(r"_+", "_", cleaned).strip("_ ") or cleaned
     if not cleaned or cleaned in (".", ".."):
         cleaned = fallback
     return cleaned[:150]

@@ -1,0 +1,219 @@
+"""From a table of text cells to validated `Record`s for one form.
+
+Columns match fields by id or by the form's Chinese label.  Every row is
+checked before anything is written; each problem reads
+``row N, column X: what is wrong — how to fix it``.  Values stay data: they
+are never evaluated, only checked and normalised.
+
+Choice cells take an option's text; several options of a multi-choice are
+joined by any of ``、 , ， ; ； |``.  A single box (checkbox) takes
+是/否, √/✓/☑, 1/0, Y/N, true/false, or empty.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .inputs import Table
+from .layout import Record
+from .models import Form, FormField
+
+MULTI_SEPARATORS = re.compile(r"[、,，;；|]")
+TRUE_WORDS = {"是", "√", "✓", "✔", "☑", "1", "y", "yes", "true", "x", "对", "有"}
+FALSE_WORDS = {"否", "", "0", "n", "no", "false", "无", "☐", "□"}
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8}|400-?\d{3}-?\d{4})$")
+DATE_FORMS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+EXCEL_MANGLED = re.compile(r"^\d(\.\d+)?[eE]\+\d+$")
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass
+class FillResult:
+    records: list[Record]
+    problems: list[Problem] = field(default_factory=list)
+    invalid_rows: dict[int, list[Problem]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def map_columns(form: Form, header: list[str]) -> tuple[dict[int, FormField], list[Problem]]:
+    """Column index → field, by id or label; unknown and duplicate columns are problems."""
+    by_key: dict[str, FormField] = {}
+    for field_, _ in form.fields():
+        by_key.setdefault(field_.id, field_)
+        by_key.setdefault(field_.label, field_)
+        by_key.setdefault(re.sub(r"\s+", "", field_.label), field_)
+    mapping, problems, seen = {}, [], {}
+    for index, name in enumerate(header):
+        key = re.sub(r"\s+", "", name)
+        if not key:
+            continue
+        found = by_key.get(name) or by_key.get(key)
+        if found is None:
+            known = "、".join(f.label for f, _ in form.fields()[:8])
+            problems.append(Problem(1, name, f"unknown column for {form.title}; use a field id or label "
+                                             f"(e.g. {known}…; `formgen forms` lists them all)"))
+        elif found.id in seen:
+            problems.append(Problem(1, name, f"same field as column '{seen[found.id]}'; keep one of them"))
+        else:
+            mapping[index] = found
+            seen[found.id] = name
+    return mapping, problems
+
+
+def build_records(form: Form, table: Table) -> FillResult:
+    """Validate every row, then group rows into records (a roster: rows of one unit)."""
+    mapping, problems = map_columns(form, table.header)
+    repeating = {f.id for f, repeats in form.fields() if repeats}
+    present = {f.id for f in mapping.values()}
+    for field_, _ in form.fields():
+        if field_.required and field_.id not in present:
+            problems.append(Problem(1, field_.label, f"required column is missing; add a column '{field_.label}'"))
+    result = FillResult([], problems)
+    if any(p.severity == "error" for p in problems):
+        return result
+    records: list[Record] = []
+    for number, cells in table.rows:
+        values, row_problems = {}, []
+        for index, field_ in mapping.items():
+            value, problem = normalise(field_, cells[index])
+            if problem:
+                row_problems.append(Problem(number, table.header[index], problem[1], problem[0]))
+            values[field_.id] = value
+        for field_, _ in form.fields():
+            if field_.required and field_.id in present and values.get(field_.id) in ("", None):
+                row_problems.append(Problem(number, field_.label, "required value is empty"))
+        result.problems.extend(row_problems)
+        if any(p.severity == "error" for p in row_problems):
+            result.invalid_rows[number] = row_problems
+            continue
+        _add_row(records, form, values, repeating, number)
+    result.records = records
+    return result
+
+
+def _add_row(records: list[Record], form: Form, values: dict, repeating: set[str], number: int) -> None:
+    if not form.repeat_row():
+        records.append(Record(values=values, source_rows=[number]))
+        return
+    unit = {k: v for k, v in values.items() if k not in repeating}
+    person = {k: v for k, v in values.items() if k in repeating}
+    if not records or records[-1].values != unit:  # a new unit starts a new roster
+        records.append(Record(values=unit))
+    records[-1].rows.append(person)
+    records[-1].source_rows.append(number)
+
+
+def normalise(field_: FormField, raw: str) -> tuple[object, tuple[str, str] | None]:
+    """(value, None) or (value, (severity, message)) for one cell."""
+    text = raw.strip()
+    if field_.type == "checkbox":
+        return _checkbox(text)
+    if field_.type == "choice":
+        return _choice(field_, text)
+    if field_.type == "multi_choice":
+        return _multi(field_, text)
+    if not text:
+        return "", None
+    problem = _check_text(field_, text)
+    if problem:
+        return text, problem
+    if field_.max_length and len(text) > field_.max_length:
+        return text, ("error", f"'{text}' has {len(text)} characters, more than the box holds "
+                               f"({field_.max_length}); shorten it")
+    if field_.type == "date":
+        return _date(text), None
+    if field_.type in ("id_number", "credit_code"):
+        return text.upper(), None
+    return text, None
+
+
+def _check_text(field_: FormField, text: str) -> tuple[str, str] | None:
+    if field_.type == "id_number":
+        return _id_number(text)
+    if field_.type == "credit_code":
+        from stdnum.cn import uscc
+        if not uscc.is_valid(text):
+            return ("warning", f"'{text}' fails the GB 32100 check character; check it (some real codes do)")
+    if field_.type == "phone" and not PHONE.match(text.replace(" ", "")):
+        return ("error", f"'{text}' is not a phone number (11-digit mobile, or area code-number such as 0377-63111116)")
+    if field_.type == "date" and _date(text) is None:
+        return ("error", f"'{text}' is not a date; write it as 2024-03-01 or 2024年3月1日")
+    if field_.type == "number" and not re.match(r"^-?\d+(\.\d+)?$", text.replace(",", "")):
+        return ("error", f"'{text}' is not a number")
+    return None
+
+
+def _id_number(text: str) -> tuple[str, str] | None:
+    from stdnum import exceptions
+    from stdnum.cn import ric
+    if EXCEL_MANGLED.match(text):
+        return ("error", f"'{text}' was turned into a number by Excel; format the column as Text and type the "
+                         "ID numbers again (or save the file from WPS/Excel with the column as text)")
+    try:
+        ric.validate(text)
+    except exceptions.InvalidChecksum:
+        return ("error", f"'{text}' has a wrong check digit (GB 11643); check the last character")
+    except exceptions.InvalidComponent:
+        return ("error", f"'{text}' has an impossible birth date or region code; check the number")
+    except exceptions.ValidationError:
+        return ("error", f"'{text}' is not an 18-character resident ID number")
+    return None
+
+
+def _date(text: str) -> str | None:
+    import datetime
+    for pattern in DATE_FORMS:
+        match = pattern.match(text)
+        if match:
+            year, month, day = map(int, match.groups())
+            try:
+                datetime.date(year, month, day)
+            except ValueError:
+                return None
+            return f"{year}年{month}月{day}日"
+    return None
+
+
+def _checkbox(text: str):
+    lowered = text.lower()
+    if lowered in TRUE_WORDS:
+        return True, None
+    if lowered in FALSE_WORDS:
+        return False, None
+    return False, ("error", f"'{text}' is not a tick; use 是 or 否 (√ and empty also work)")
+
+
+def _choice(field_: FormField, text: str):
+    if not text:
+        return "", None
+    if text in field_.options:
+        return text, None
+    if len(field_.options) == 1 and text.lower() in TRUE_WORDS:
+        return field_.options[0], None
+    return "", ("error", f"'{text}' is not one of: {'、'.join(field_.options)}")
+
+
+def _multi(field_: FormField, text: str):
+    chosen = [part.strip() for part in MULTI_SEPARATORS.split(text) if part.strip()]
+    unknown = [c for c in chosen if c not in field_.options]
+    if unknown:
+        return [], ("error", f"'{'、'.join(unknown)}' not among: {'、'.join(field_.options)} "
+                             "(separate several with 、)")
+    return [o for o in field_.options if o in chosen], None

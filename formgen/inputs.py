@@ -1,0 +1,116 @@
+"""Reading the spreadsheets clerks fill forms from: CSV or XLSX, every cell as text.
+
+CSV saved by Excel on Chinese Windows is GBK/GB18030; UTF-8 with or without a
+BOM is common elsewhere.  The encoding is detected (charset-normalizer) unless
+forced.  Every problem is one `InputError` line naming the file and the fix.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+ENCODING_HINT = "save it as CSV UTF-8 from Excel, or pass --encoding gb18030"
+TRIED_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass
+class Table:
+    """A sheet of text cells: the header, then rows with their line numbers."""
+
+    path: Path
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (1-based line/row number in the file, cells)
+
+
+def read_table(path: Path, encoding: str | None = None) -> Table:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give a .csv or .xlsx file")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{path}: file is empty; it needs a header row and one row per record")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        table = _read_xlsx(path, data)
+    else:
+        table = _read_csv(path, data, encoding)
+    if not table.rows:
+        raise InputError(f"{path}: only a header row; add one row per record below it")
+    return table
+
+
+def _decode(path: Path, data: bytes, encoding: str | None) -> str:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: this is not a text file (binary data); give a .csv or .xlsx file")
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot be read as {encoding} ({exc.__class__.__name__}); "
+                             f"{ENCODING_HINT}") from None
+    for candidate in TRIED_ENCODINGS:
+        try:
+            return data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+    best = from_bytes(data).best()
+    if best is None:
+        raise InputError(f"{path}: the text encoding cannot be recognised; {ENCODING_HINT}")
+    return str(best)
+
+
+def _read_csv(path: Path, data: bytes, encoding: str | None) -> Table:
+    text = _decode(path, data, encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        lines = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: {exc}; check quoting") from None
+    lines = [(n, row) for n, row in lines if any(cell.strip() for cell in row)]
+    if not lines:
+        raise InputError(f"{path}: file is empty; it needs a header row and one row per record")
+    (_, header), rows = lines[0], lines[1:]
+    header = [h.strip() for h in header]
+    for number, row in rows:
+        if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
+            raise InputError(f"{path}: line {number}: {len(row)} cells but the header has {len(header)}; "
+                             "remove the extra cells or add a column name")
+    return Table(path, header, [(n, (row + [""] * len(header))[:len(header)]) for n, row in rows])
+
+
+def _read_xlsx(path: Path, data: bytes) -> Table:
+    from openpyxl import load_workbook
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception:  # openpyxl raises many kinds for a damaged file
+        raise InputError(f"{path}: not a readable .xlsx workbook; open it in Excel and save it again") from None
+    rows = [(i, [_cell_text(v) for v in values]) for i, values in enumerate(sheet.iter_rows(values_only=True), 1)]
+    rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError(f"{path}: the first sheet is empty; it needs a header row and one row per record")
+    (_, header), body = rows[0], rows[1:]
+    width = len(header)
+    return Table(path, [h.strip() for h in header], [(i, (r + [""] * width)[:width]) for i, r in body])
+
+
+def _cell_text(value) -> str:
+    """A cell as the clerk typed it: whole numbers without '.0', dates as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
