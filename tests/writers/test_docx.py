@@ -1,0 +1,141 @@
+"""The Word writer: templates built from form data, blank and filled renders."""
+from __future__ import annotations
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
+
+from formgen.errors import TemplateError
+from formgen.layout import Record
+from formgen.library import load_library
+from formgen.writers import docx as word
+
+FORMS = ["henan-yidi-jiuyi-beian-biao", "zhigong-canbao-dengji-biao", "yn-danwei-canbao-xinxi-dengji"]
+HOSTILE = "A&B <c> \"d\" 'e' {{ 7*7 }}"
+
+
+@pytest.fixture(scope="module")
+def lib():
+    return load_library()
+
+
+def form_of(lib, form_id):
+    if form_id not in lib.forms:
+        pytest.skip(f"form {form_id} not in the data (yet)")
+    return lib.forms[form_id]
+
+
+def all_text(document) -> str:
+    """Every paragraph's text, in and out of tables, in document order."""
+    return "\n".join(Paragraph(p, document).text for p in document.element.body.iter(qn("w:p")))
+
+
+def cell_texts(tables) -> list[str]:
+    """Texts of the tables' cells in reading order, merged cells once."""
+    seen, texts = set(), []
+    for table in tables:
+        for row in table.rows:
+            for cell in row.cells:
+                if cell._tc not in seen:  # the element itself: id() of a freed proxy is reused
+                    seen.add(cell._tc)
+                    texts.append(cell.text)
+    return texts
+
+
+def render(lib, form_id, records, tmp_path, edition="wolong"):
+    form = form_of(lib, form_id)
+    ed = lib.edition(edition) if edition else None
+    target = tmp_path / f"{form_id}.docx"
+    word.FormWriter(form, ed).write(records, target)
+    return form, Document(str(target))
+
+
+@pytest.mark.parametrize("form_id", FORMS)
+def test_built_template_passes_its_check(lib, tmp_path, form_id):
+    form = form_of(lib, form_id)
+    target = tmp_path / "t.docx"
+    word.build_template(form, target)
+    assert word.check_template(form, target) == []
+
+
+def test_check_finds_unknown_missing_and_split_tags(lib, tmp_path):
+    form = form_of(lib, "henan-yidi-jiuyi-beian-biao")
+    target = tmp_path / "t.docx"
+    word.build_template(form, target)
+    document = Document(str(target))
+    name_run = next(r for p in document.element.body.iter(qn("w:r")) for r in [p]
+                    if "v.name " in "".join(t.text or "" for t in r.iter(qn("w:t"))))
+    name_run.find(qn("w:t")).text = "{{ v.nmae }}"
+    paragraph = document.add_paragraph()
+    paragraph.add_run("{{ v.gen")
+    paragraph.add_run("der }}")
+    document.save(str(target))
+    problems = "\n".join(word.check_template(form, target))
+    assert "'nmae'" in problems
+    assert "field 'name'" in problems and "no tag" in problems
+    assert "split across runs" in problems
+    with pytest.raises(TemplateError):
+        word.FormWriter(form, None, template=target)
+
+
+def test_blank_form_has_title_labels_boxes_and_fonts(lib, tmp_path):
+    form, document = render(lib, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
+    text = all_text(document)
+    assert "河南省异地就医登记备案表" in text
+    assert "表7" in text
+    cells = cell_texts(document.tables)
+    labels = [c.text for row in form.rows for c in row.cells if c.text and c.role == "label"]
+    positions = [next(i for i, t in enumerate(cells) if t.startswith(label)) for label in labels]
+    assert positions == sorted(positions)  # labels in the form's order
+    assert "□职工医保" in text and "□城乡居民医保" in text
+    assert "☑" not in text and "{{" not in text
+    title_run = next(r for p in document.paragraphs for r in p.runs if "异地就医登记备案表" in r.text)
+    assert title_run.font.bold and title_run._element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
+    body_run = next(r for t in document.tables for c in t._cells for p in c.paragraphs for r in p.runs
+                    if r.text == "姓名")
+    assert body_run._element.rPr.rFonts.get(qn("w:eastAsia")) == "宋体"
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    assert defaults.find(".//" + qn("w:rFonts")).get(qn("w:eastAsia")) == "宋体"
+    assert defaults.find(".//" + qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
+    section = document.sections[0]
+    assert abs(section.page_width.mm - 210) < 1 and abs(section.page_height.mm - 297) < 1
+
+
+def test_filled_values_appear_literally_and_choice_is_ticked(lib, tmp_path):
+    values = {"name": "张三丰", "insured_address": HOSTILE, "insurance_type": "城乡居民医保"}
+    form, document = render(lib, "henan-yidi-jiuyi-beian-biao", [Record(values=values)], tmp_path)
+    text = all_text(document)
+    assert "张三丰" in text
+    assert HOSTILE in text  # escaped in the XML, literal in Word; never evaluated to 49
+    assert "☑城乡居民医保" in text and "□职工医保" in text
+
+
+def test_blank_without_edition_keeps_form_title(lib, tmp_path):
+    _, document = render(lib, "yn-danwei-canbao-xinxi-dengji", None, tmp_path, edition=None)
+    assert lib.forms["yn-danwei-canbao-xinxi-dengji"].title in all_text(document)
+
+
+def test_roster_of_twenty_fills_three_landscape_pages(lib, tmp_path):
+    people = [{"name": f"职工{i}", "id_number": "41130219900101001X", "change_add": i % 2 == 0}
+              for i in range(1, 21)]
+    record = Record(values={"unit_name": HOSTILE}, rows=people)
+    _, document = render(lib, "zhigong-canbao-dengji-biao", [record], tmp_path)
+    assert len(document.tables) == 3
+    breaks = document.element.body.findall(".//" + qn("w:pageBreakBefore"))
+    assert len(breaks) == 2
+    text = all_text(document)
+    assert all(f"职工{i}" in text for i in range(1, 21))
+    assert text.count(HOSTILE) == 3  # the unit's fields repeat on every page
+    last = cell_texts([document.tables[2]])
+    assert "17" in last and "20" in last and "职工20" in last
+    section = document.sections[0]
+    assert section.page_width > section.page_height
+
+
+def test_several_records_in_one_file(lib, tmp_path):
+    records = [Record(values={"name": "甲"}), Record(values={"name": "乙"})]
+    _, document = render(lib, "henan-yidi-jiuyi-beian-biao", records, tmp_path)
+    assert len(document.tables) >= 2
+    text = all_text(document)
+    assert text.index("甲") < text.index("乙")
