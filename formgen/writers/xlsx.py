@@ -36,9 +36,10 @@ from io import BytesIO
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell as SheetCell
 from openpyxl.styles import Alignment, Border, Font, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -64,6 +65,7 @@ PAPER_SIZE = {"A4": 9, "A3": 8}  # Excel's paperSize codes
 FOOTER_PAGE_NUMBER = "- &P -"
 
 LINE_POINTS = 14.5  # height of one wrapped line of 11-pt 宋体
+DEFAULT_ROW_POINTS = 15  # a row whose height the sheet leaves to the reader
 CELL_PADDING_POINTS = 7
 GRID_ROW_MIN_POINTS = 27  # room to write by hand
 ROSTER_ROW_MIN_POINTS = 24
@@ -414,7 +416,10 @@ def grid_value_text(page: layout.Page, placed: layout.PlacedCell, fill, numbers_
     if not holds_value(cell):
         return None
     if is_lone_field(cell):
-        return field_text(cell.field, layout.cell_value(page, placed, cell.field), alone=True)
+        value = layout.cell_value(page, placed, cell.field)
+        if placed.repeat_index is not None and cell.field.type in ("signature", "seal") and not value:
+            return ""  # the column heading already says 签字; （签字） on every row is noise
+        return field_text(cell.field, value, alone=True)
     return segments_text(cell.all_segments(), page, placed, fill)
 
 
@@ -428,12 +433,17 @@ def field_text(field_: FormField, value, alone: bool, before: str = "") -> str:
     text = "" if value is None else str(value)
     if text:
         return text
-    if field_.type in ("signature", "seal") and not alone and _already_says_sign(before):
-        return SIGN_SPACE
+    if not alone and _label_says_it(field_, before):
+        return SIGN_SPACE if field_.type in ("signature", "seal") else ""
     return layout.blank_text(field_) or ("" if alone else BLANK_LINE)
 
 
-def _already_says_sign(before: str) -> bool:
+def _label_says_it(field_: FormField, before: str) -> bool:
+    """Whether the text before a signature, seal or photo blank already names it (单位（盖章）, 贴照片处)."""
+    if field_.type == "photo":
+        return "照片" in before
+    if field_.type not in ("signature", "seal"):
+        return False
     tail = before.rstrip()[-8:]
     return tail.endswith("：") or any(word in tail for word in ("签字", "签名", "盖章", "签章"))
 
@@ -466,7 +476,7 @@ def segments_text(segments: list[Segment], page, placed, fill) -> str:
 def _joint(previous: Segment, text: str, piece: str) -> str:
     if text.endswith("。"):
         return "\n"
-    if previous.text is not None or piece.startswith(NO_GAP_BEFORE):
+    if previous.text is not None or previous.field.type == "checkbox" or piece.startswith(NO_GAP_BEFORE):
         return ""
     return SEGMENT_GAP
 
@@ -492,14 +502,19 @@ def put_text(sheet, row: int, col: int, text: str):
 # Row heights: openpyxl cannot measure text, and neither Excel nor
 # LibreOffice grows a row for a merged cell; so estimate the lines.
 # --------------------------------------------------------------------------
-def text_units(line: str) -> float:
-    """Width of ``line`` in column units: CJK and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in line)
+def text_ems(line: str) -> float:
+    """Width of ``line`` in ems: CJK, full-width characters and □☑ take one, others half."""
+    return sum(1 if unicodedata.east_asian_width(ch) in "WFA" else 0.5 for ch in line)
 
 
 def lines_needed(text: str, width_units: float, size: float = BODY_SIZE) -> int:
-    room = max(1.0, (width_units - 1) * BODY_SIZE / size)
-    return sum(max(1, math.ceil(text_units(line) / room)) for line in str(text).split("\n"))
+    """Wrapped lines of ``text`` in a cell ``width_units`` wide, as Excel measures it.
+
+    Excel's column unit is 7 pixels (one digit of the default 11-pt font)
+    plus 5 pixels of padding per column; an em of ``size`` points is size*4/3 pixels.
+    """
+    room = max(1.0, (width_units * 7 + 1) / (size * 4 / 3))
+    return sum(max(1, math.ceil(text_ems(line) / room)) for line in str(text).split("\n"))
 
 
 def height_needed(text, width_units: float, size: float = BODY_SIZE) -> float:
@@ -540,44 +555,80 @@ def _row_minimum(page: layout.Page, placed: layout.PlacedCell) -> float:
     return points
 
 
-def grow_rows(sheet, cells) -> None:
+@dataclass(frozen=True)
+class Geometry:
+    """A sheet's column widths and merges, read once and shared by its copies."""
+
+    widths: dict[int, float]
+    spans: dict[tuple[int, int], tuple[int, int]]  # top-left (row, col) -> (last row, last col)
+
+    def units(self, first_col: int, last_col: int) -> float:
+        return sum(self.widths.get(c, 8.43) for c in range(first_col, last_col + 1))
+
+
+def geometry(sheet) -> Geometry:
+    widths = {c: column_units(sheet, c, c) for c in range(1, sheet.max_column + 1)}
+    spans = {(r.min_row, r.min_col): (r.max_row, r.max_col) for r in sheet.merged_cells.ranges}
+    return Geometry(widths, spans)
+
+
+def grow_rows(sheet, cells, shape: Geometry | None = None) -> None:
     """Make rows taller where a cell's text needs more lines than they give; never shorter."""
-    merges = {(r.min_row, r.min_col): r for r in sheet.merged_cells.ranges}
+    shape = shape or geometry(sheet)
     for target in cells:
         if not target.value or (target.alignment is not None and target.alignment.shrink_to_fit):
             continue
-        merge = merges.get((target.row, target.column))
-        first_row, last_row = (merge.min_row, merge.max_row) if merge else (target.row, target.row)
-        first_col, last_col = (merge.min_col, merge.max_col) if merge else (target.column, target.column)
+        last_row, last_col = shape.spans.get((target.row, target.column), (target.row, target.column))
         size = (target.font.sz if target.font else None) or BODY_SIZE
-        need = height_needed(target.value, column_units(sheet, first_col, last_col), size)
-        rows = range(first_row, last_row + 1)
-        have = sum(sheet.row_dimensions[r].height or LINE_POINTS + CELL_PADDING_POINTS for r in rows)
-        if need > have:
-            extra = (need - have) / len(rows)
-            for r in rows:
-                sheet.row_dimensions[r].height = round((sheet.row_dimensions[r].height or 0) + extra, 1)
+        need = height_needed(target.value, shape.units(target.column, last_col), size)
+        rows = range(target.row, last_row + 1)
+        heights = [sheet.row_dimensions[r].height or DEFAULT_ROW_POINTS for r in rows]
+        if need > sum(heights):
+            extra = (need - sum(heights)) / len(heights)
+            for r, height in zip(rows, heights):
+                sheet.row_dimensions[r].height = round(height + extra, 1)
 
 
 # --------------------------------------------------------------------------
 # Copying the template sheet for every page
 # --------------------------------------------------------------------------
 def copy_sheet(workbook, source, title: str):
-    """A copy of ``source`` with what openpyxl's own copy leaves out (lists, protection, print titles)."""
-    from openpyxl.worksheet.copier import WorksheetCopy
+    """A copy of ``source`` in the same workbook, settings included.
 
+    openpyxl's ``copy_worksheet`` leaves out data validations, protection,
+    print titles and footers, and its copy of merged ranges re-derives their
+    borders cell by cell, which dominates a 1000-sheet roster; this copies
+    cells and settings directly.
+    """
     target = workbook.create_sheet(title=title)
-    WorksheetCopy(source, target).copy_worksheet()
+    for (row, col), cell in source._cells.items():
+        clone = SheetCell(target, row=row, column=col)
+        clone._value = cell._value
+        clone.data_type = cell.data_type
+        clone._style = copy.copy(cell._style)
+        target._cells[(row, col)] = clone
+    for key, dim in source.row_dimensions.items():
+        target.row_dimensions[key] = _clone_dimension(dim, target)
+    for key, dim in source.column_dimensions.items():
+        target.column_dimensions[key] = _clone_dimension(dim, target)
+    target.merged_cells = MultiCellRange([CellRange(r.coord) for r in source.merged_cells.ranges])
+    for name in ("sheet_format", "sheet_properties", "page_margins", "page_setup", "print_options", "protection"):
+        setattr(target, name, copy.copy(getattr(source, name)))
+    target.HeaderFooter = copy.deepcopy(source.HeaderFooter)
     for validation in source.data_validations.dataValidation:
         target.add_data_validation(copy.deepcopy(validation))
-    target.protection = copy.copy(source.protection)
-    target.HeaderFooter = copy.deepcopy(source.HeaderFooter)
     target.sheet_view.showGridLines = source.sheet_view.showGridLines
     if source.print_area:
         target.print_area = source.print_area
     if source.print_title_rows:
         target.print_title_rows = source.print_title_rows
     return target
+
+
+def _clone_dimension(dim, sheet):
+    clone = copy.copy(dim)
+    clone.worksheet = sheet
+    return clone
 
 
 def sheet_title(text: str) -> str:
@@ -658,9 +709,11 @@ class FormWriter:
         sheets = [base] + [copy_sheet(workbook, base, name) for name in names[1:]]
         base.title = names[0]
         pages = [page for per_record in record_pages for page in per_record]
+        shape = geometry(base)
         for sheet, page in zip(sheets, pages):
             written = put_values(sheet, self.form, page, self.smap, self.fill)
-            grow_rows(sheet, written)
+            grow_rows(sheet, written, shape)
+            sheet.page_setup.fitToHeight = 1  # a filled sheet is one printed page, however tall its rows grew
 
 
 def read_template(path: Path) -> bytes:
