@@ -47,6 +47,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from .. import layout
 from ..errors import RenderError, TemplateError
 from ..library import PACKAGE_ROOT
+from ..output import write_bytes_atomic
 from ..models import Cell, FormField, Form, Line, Segment
 
 TEMPLATE_DIR = PACKAGE_ROOT / "templates" / "xlsx"
@@ -165,7 +166,7 @@ def default_template_path(form: Form) -> Path:
 # --------------------------------------------------------------------------
 def build_template(form: Form, target: Path) -> None:
     """Write the blank form as an .xlsx template to ``target``."""
-    Path(target).write_bytes(template_bytes(form))
+    write_bytes_atomic(Path(target), template_bytes(form))
 
 
 def template_bytes(form: Form) -> bytes:
@@ -177,7 +178,23 @@ def template_bytes(form: Form) -> bytes:
     workbook.properties.creator = "formgen"
     buffer = BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return reproducible(buffer.getvalue())
+
+
+FIXED_TIME = "2000-01-01T00:00:00Z"
+
+
+def reproducible(data: bytes) -> bytes:
+    """The same workbook with fixed timestamps, so rebuilding an unchanged template changes no byte."""
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + FIXED_TIME.encode(), content)
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), content,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def draw_form(sheet, form: Form, smap: SheetMap) -> None:
@@ -329,10 +346,10 @@ def add_choice_lists(sheet, page: layout.Page, smap: SheetMap) -> None:
             if formula is None:
                 formula = hidden_list(sheet, field_.options, spare_column)
                 spare_column += 1
-            validation = DataValidation(type="list", formula1=formula, allow_blank=True, errorStyle="warning",
-                                        promptTitle=field_.label[:32], prompt="请从列表中选择"[:255],
-                                        error="请从列表中选择一项"[:255])
-            validation.showInputMessage = False
+            # "warning", not "stop": a clerk may still type the ticked-box text (☑职工医保) by hand.
+            validation = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                                        errorStyle="warning", errorTitle=field_.label[:32],
+                                        error="请从下拉列表中选择一项。")
             sheet.add_data_validation(validation)
             lists[field_.id] = validation
         row, col = smap.grid_position(placed)
@@ -366,7 +383,7 @@ def set_print_setup(sheet, form: Form, smap: SheetMap) -> None:
     sheet.print_options.horizontalCentered = True
     sheet.page_margins = PageMargins(left=0.25, right=0.25, top=0.6, bottom=0.6, header=0.3, footer=0.3)
     sheet.oddFooter.center.text = FOOTER_PAGE_NUMBER
-    sheet.oddFooter.center.font = BODY_FONT_NAME
+    sheet.oddFooter.center.font = f"{BODY_FONT_NAME},Regular"
     sheet.oddFooter.center.size = 10
     sheet.print_area = f"A1:{smap.last_column}{smap.last_row}"
     if smap.print_title_rows():
