@@ -1,0 +1,358 @@
+"""PDF forms: drawn with fpdf2, fields added with pypdf.
+
+Every test reopens the written file with pypdf (and poppler's pdftotext where its
+reading of the page matters) and looks at what a reader or a PDF viewer gets: page
+size and count, embedded fonts, text, fillable fields, ticks drawn in boxes.
+"""
+import re
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
+
+from formgen.errors import RenderError
+from formgen.layout import Record
+from formgen.models import Form
+from formgen.writers import pdf
+
+YIDI = "henan-yidi-jiuyi-beian-biao"  # 表7: choices, 温馨提示, 承诺书, footer
+JUMIN = "jumin-canbao-dengji-biao"  # 表15: inline blanks, checkboxes, dates
+YN_DANWEI = "yn-danwei-canbao-xinxi-dengji"  # 附件1
+ROSTER = "zhigong-canbao-dengji-biao"  # 表2: 8 people per page, landscape
+HOSTILE = "& < > \" ' {{ 7*7 }}"
+A4 = (595.28, 841.89)
+
+
+@pytest.fixture(scope="module")
+def lib():
+    from formgen.library import load_library
+    return load_library()
+
+
+@pytest.fixture(scope="module")
+def wolong(lib):
+    return lib.edition("wolong")
+
+
+def form_of(lib, form_id):
+    if form_id not in lib.forms:
+        pytest.skip(f"form {form_id} does not load right now")
+    return lib.forms[form_id]
+
+
+def written(lib, form_id, records, tmp_path, edition=None, **options):
+    target = tmp_path / f"{form_id}.pdf"
+    pdf.FormWriter(form_of(lib, form_id), edition, **options).write(records, target)
+    return target
+
+
+def text_of(path, *args):
+    """What pdftotext reads (-layout keeps each printed line on one line)."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils not installed")
+    return subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def font_descriptors(reader):
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", []):
+                yield font["/BaseFont"], descendant.get_object()["/FontDescriptor"].get_object()
+
+
+# -- blank forms ----------------------------------------------------------------
+@pytest.mark.parametrize("form_id", [YIDI, JUMIN, YN_DANWEI])
+def test_blank_form_is_a4_with_embedded_subset_fonts(lib, tmp_path, form_id):
+    path = written(lib, form_id, None, tmp_path)
+    assert path.read_bytes().startswith(b"%PDF-1.6")  # CID-keyed CFF fonts, AcroForm
+    reader = PdfReader(path)
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width), 1), round(float(box.height), 1)) == (round(A4[0], 1), round(A4[1], 1))
+    fonts = dict(font_descriptors(reader))
+    assert len(fonts) == 2  # serif body, sans bold title and labels
+    for name, descriptor in fonts.items():
+        assert re.match(r"^/[A-Z]{6}\+", name), f"{name} is not marked as a subset"
+        assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), f"{name} not embedded"
+    assert any("NotoSerifCJKSC" in n for n in fonts) and any("NotoSansCJKSCBold" in n for n in fonts)
+
+
+def test_pdffonts_sees_every_font_embedded(lib, tmp_path):
+    if not shutil.which("pdffonts"):
+        pytest.skip("poppler-utils not installed")
+    out = subprocess.run(["pdffonts", str(written(lib, YIDI, None, tmp_path))], capture_output=True,
+                         text=True, check=True).stdout
+    rows = out.splitlines()[2:]
+    assert len(rows) == 2
+    assert all(row.split()[-5:-3] == ["yes", "yes"] for row in rows), out  # emb, sub
+
+
+def test_blank_form_text_has_number_title_labels_and_notes(lib, wolong, tmp_path):
+    text = text_of(written(lib, YIDI, None, tmp_path, wolong), "-layout")
+    assert text.lstrip().startswith("表7")
+    for words in ["河南省异地就医登记备案表", "姓名", "性别", "险种", "职工医保", "城乡居民医保",
+                  "人员类别", "异地安置退休人员", "身份证件号码", "温馨提示", "http://fuwu.nhsa.gov.cn",
+                  "承诺书", "（签字）", "经办机构（盖章）："]:
+        assert words in text, words
+    assert "6.未按规定办理备案手续" in text  # the last tip: numbered, nothing dropped
+
+
+def test_labels_read_row_by_row_left_to_right(lib, tmp_path):
+    text = text_of(written(lib, YIDI, None, tmp_path), "-raw")
+    labels = ["姓名", "性别", "险种", "人员类别", "登记类别", "身份证件号码", "参保地联系地址",
+              "就医地联系地址", "联系电话1", "联系电话2", "温馨提示", "承诺书", "填表日期"]
+    positions = [text.index(label) for label in labels]
+    assert positions == sorted(positions)
+    layout_line = next(line for line in text_of(written(lib, YIDI, None, tmp_path), "-layout").splitlines()
+                       if "性别" in line)
+    assert layout_line.index("姓名") < layout_line.index("性别") < layout_line.index("险种")
+
+
+def test_metadata_title_author_creator(lib, wolong, tmp_path):
+    meta = PdfReader(written(lib, YIDI, None, tmp_path, wolong)).metadata
+    assert meta.title == "河南省异地就医登记备案表"
+    assert meta.author == "卧龙区医疗保障局"
+    assert meta.creator == "formgen"
+    assert PdfReader(written(lib, YIDI, None, tmp_path)).metadata.author == "formgen"
+
+
+def test_blank_form_has_fillable_fields_named_by_field_id(lib, tmp_path):
+    reader = PdfReader(written(lib, YIDI, None, tmp_path))
+    fields = reader.get_fields()
+    assert fields["name"]["/FT"] == "/Tx"
+    widgets = {a.get_object().get("/T"): a.get_object() for a in reader.pages[0]["/Annots"]}
+    assert widgets["id_number"]["/MaxLen"] == 18
+    assert fields["fill_date"]["/FT"] == "/Tx"  # dates are text fields over 年 月 日
+    radio = fields["insurance_type"]
+    assert radio["/FT"] == "/Btn" and radio["/Ff"] & (1 << 15)  # choice: a radio group
+    assert list(radio["/Opt"]) == ["职工医保", "城乡居民医保"]
+    assert set(radio["/_States_"]) == {"/0", "/1", "/Off"}
+    assert len(fields["person_category"]["/Kids"]) == 5
+    assert "signature" not in fields  # signed on paper
+    assert "agency_seal" not in fields
+    assert reader.trailer["/Root"]["/AcroForm"]["/Fields"]
+
+
+def test_every_widget_has_an_appearance_inside_the_page(lib, tmp_path):
+    reader = PdfReader(written(lib, JUMIN, None, tmp_path))
+    page = reader.pages[0]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    widgets = [a.get_object() for a in page["/Annots"]]
+    assert len(widgets) > 10
+    for widget in widgets:
+        x1, y1, x2, y2 = map(float, widget["/Rect"])
+        assert 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height
+        assert "/N" in widget["/AP"]
+        if "/AS" in widget:  # a box: an "on" look with a tick and an "off" look
+            assert len(widget["/AP"]["/N"]) == 2
+
+
+def test_checkbox_and_multi_choice_field_names(lib, tmp_path):
+    fields = PdfReader(written(lib, JUMIN, None, tmp_path)).get_fields()
+    assert fields["review_pass"]["/FT"] == "/Btn"
+    assert set(fields["review_pass"]["/_States_"]) == {"/Yes", "/Off"}
+    multi = [f for f in form_of(lib, JUMIN).fields() if f[0].type == "multi_choice"]
+    for field_, _ in multi:
+        assert f"{field_.id}.0" in fields
+
+
+def test_roster_fields_carry_the_row_number(lib, tmp_path):
+    reader = PdfReader(written(lib, ROSTER, None, tmp_path))
+    fields = reader.get_fields()
+    for n in range(1, 9):
+        assert f"name_{n}" in fields and f"change_add_{n}" in fields
+    assert "name_9" not in fields and "name" not in fields
+    assert "unit_name" in fields and "flexible_employment" in fields
+    box = reader.pages[0].mediabox
+    assert float(box.width) > float(box.height)  # landscape
+
+
+# -- filled forms ----------------------------------------------------------------
+def yidi_record(**values):
+    base = {"name": "欧阳娜娜", "gender": "女", "insurance_type": "城乡居民医保",
+            "person_category": "其他", "person_category_other": HOSTILE, "registration_type": "新增",
+            "id_number": "11010519491231002X", "phone1": "13800138000", "signer": "被委托人",
+            "fill_date": "2024年5月6日", "handle_date": "2024-05-07"}
+    base.update(values)
+    return Record(values=base)
+
+
+def test_filled_values_print_literally_and_the_form_has_no_fields(lib, wolong, tmp_path):
+    path = written(lib, YIDI, [yidi_record()], tmp_path, wolong)
+    reader = PdfReader(path)
+    assert not reader.get_fields()
+    text = text_of(path, "-layout")
+    for value in ["欧阳娜娜", "11010519491231002X", HOSTILE, "2024年5月6日", "2024-05-07"]:
+        assert value in text, value
+    assert "49" not in text.replace("11010519491231002X", "")  # {{ 7*7 }} is not evaluated
+
+
+def test_a_value_no_option_matches_is_printed_not_lost(lib, tmp_path):
+    path = written(lib, YIDI, [yidi_record(insurance_type="新农合", registration_type="")], tmp_path)
+    assert "新农合" in text_of(path)
+    rects, strokes = boxes_and_strokes(PdfReader(path))
+    assert len(ticked(rects, strokes)) == 2  # 其他 and 被委托人 only
+
+
+def test_line_breaks_in_a_value_are_kept(lib, tmp_path):
+    path = written(lib, YIDI, [yidi_record(insured_address="南阳市卧龙区\n新华路22号")], tmp_path)
+    lines = [line.strip() for line in text_of(path, "-layout").splitlines()]
+    assert any(line.endswith("南阳市卧龙区") for line in lines)
+    assert any(line.startswith("新华路22号") or "新华路22号" in line.split()[0:2] for line in lines)
+
+
+def test_long_value_wraps_and_shrinks_but_is_never_cut(lib, tmp_path):
+    address = "河南省南阳市卧龙区新华路22号卧龙区政务服务中心三楼东侧医保窗口" * 3
+    path = written(lib, YIDI, [yidi_record(insured_address=address)], tmp_path)
+    assert len(PdfReader(path).pages) == 1
+    assert address in re.sub(r"\s", "", text_of(path))
+
+
+def boxes_and_strokes(reader, page_index=0):
+    """The page's rectangles (boxes and nothing else here) and its straight strokes."""
+    content = ContentStream(reader.pages[page_index].get_contents(), reader)
+    rects, strokes, start = [], [], None
+    for operands, op in content.operations:
+        if op == b"re":
+            rects.append(tuple(map(float, operands)))
+        elif op == b"m":
+            start = tuple(map(float, operands))
+        elif op == b"l" and start:
+            strokes.append((start, tuple(map(float, operands))))
+    return rects, strokes
+
+
+def ticked(rects, strokes):
+    """Boxes with a stroke drawn inside them (a tick)."""
+    def inside(point, rect):
+        x, y, w, h = rect  # fpdf2 writes boxes with a negative height (y grows downwards)
+        lo, hi = sorted((y, y + h))
+        return x < point[0] < x + w and lo < point[1] < hi
+    return [r for r in rects if any(inside(a, r) and inside(b, r) for a, b in strokes)]
+
+
+def test_ticks_are_vector_strokes_in_the_chosen_boxes(lib, tmp_path):
+    blank_rects, blank_strokes = boxes_and_strokes(PdfReader(written(lib, YIDI, None, tmp_path)))
+    assert not ticked(blank_rects, blank_strokes)
+    reader = PdfReader(written(lib, YIDI, [yidi_record()], tmp_path))
+    rects, strokes = boxes_and_strokes(reader)
+    assert rects == blank_rects  # the same boxes, at the same places
+    # 城乡居民医保, 其他, 新增, 被委托人: four ticks of two strokes each
+    assert len(ticked(rects, strokes)) == 4
+    assert "☑" not in text_of(tmp_path / f"{YIDI}.pdf")
+
+
+def test_blank_pdf_box_widgets_sit_on_the_printed_boxes(lib, tmp_path):
+    reader = PdfReader(written(lib, YIDI, None, tmp_path))
+    rects, _ = boxes_and_strokes(reader)
+    printed = {(round(x, 1), round(y + h, 1)) for x, y, w, h in rects}  # left, bottom
+    for annotation in reader.pages[0]["/Annots"]:
+        widget = annotation.get_object()
+        if "/AS" in widget:
+            x1, y1, _, _ = map(float, widget["/Rect"])
+            assert (round(x1, 1), round(y1, 1)) in printed
+
+
+def test_roster_of_20_people_fills_3_pages_with_header_and_numbers(lib, wolong, tmp_path):
+    people = [{"name": f"职工{n:02d}", "id_number": "11010519491231002X", "change_add": n % 2 == 0}
+              for n in range(1, 21)]
+    record = Record(values={"unit_name": "南阳市某某有限公司", "flexible_employment": True}, rows=people)
+    path = written(lib, ROSTER, [record], tmp_path, wolong)
+    reader = PdfReader(path)
+    assert len(reader.pages) == 3
+    pages = text_of(path, "-layout").split("\f")
+    for n, page in enumerate(pages[:3]):
+        assert "职工基本医疗保险参保登记表" in page and "南阳市某某有限公司" in page and "序号" in page
+        first, last = 8 * n + 1, min(8 * n + 8, 20)
+        assert f"职工{first:02d}" in page and f"职工{last:02d}" in page
+        assert re.search(rf"^\s*{last}\s", page, re.M)  # 序号 continues across pages
+    assert "职工09" not in pages[0]
+    ticks = [len(ticked(*boxes_and_strokes(reader, i))) for i in range(3)]
+    assert ticks == [4 + 1, 4 + 1, 2 + 1]  # even-numbered people, plus 灵活就业人员 on each page
+
+
+def test_several_records_go_in_one_file_in_order(lib, tmp_path):
+    records = [yidi_record(name=name) for name in ("甲一", "乙二", "丙三")]
+    path = written(lib, YIDI, records, tmp_path)
+    pages = text_of(path).split("\f")
+    assert len(PdfReader(path).pages) == 3
+    assert ["甲一" in pages[0], "乙二" in pages[1], "丙三" in pages[2]] == [True] * 3
+
+
+def test_one_writer_writes_many_files(lib, tmp_path):
+    writer = pdf.FormWriter(form_of(lib, YIDI), None)
+    for n in range(3):
+        writer.write([yidi_record(name=f"第{n}人")], tmp_path / f"{n}.pdf")
+    writer.write(None, tmp_path / "blank.pdf")
+    assert "第2人" in text_of(tmp_path / "2.pdf")
+    assert PdfReader(tmp_path / "blank.pdf").get_fields()
+    assert not PdfReader(tmp_path / "1.pdf").get_fields()
+
+
+def test_no_records_is_an_error(lib, tmp_path):
+    with pytest.raises(RenderError, match="no records"):
+        written(lib, YIDI, [], tmp_path)
+
+
+# -- pages and fonts ---------------------------------------------------------------
+def test_long_notes_continue_on_a_new_page(tmp_path):
+    form = Form.model_validate({
+        "id": "long-notes", "title": "很长的说明", "columns": [1, 2],
+        "rows": [{"cells": [{"text": "姓名", "role": "label"}, {"field": {"id": "name", "label": "姓名"}}]}],
+        "notes": [{"text": "注：", "items": [f"第{n}条说明，" + "内容很长需要换行。" * 12 for n in range(1, 41)]}],
+    })
+    path = tmp_path / "notes.pdf"
+    pdf.FormWriter(form).write(None, path)
+    assert len(PdfReader(path).pages) >= 2
+    text = re.sub(r"\s", "", text_of(path))
+    assert "40.第40条说明" in text and "1.第1条说明" in text
+
+
+def test_missing_font_file_names_the_path_and_the_fix(lib, tmp_path, monkeypatch):
+    form = form_of(lib, YIDI)
+    with pytest.raises(RenderError, match=r"/no/such/font\.ttc.*apt-get install fonts-noto-cjk"):
+        pdf.FormWriter(form, None, fonts={"serif": "/no/such/font.ttc"})
+    monkeypatch.setenv("FORMGEN_FONT_SANS", str(tmp_path / "missing.ttf"))
+    with pytest.raises(RenderError, match="missing.ttf.*FORMGEN_FONT_SANS"):
+        pdf.FormWriter(form, None)
+
+
+def test_other_font_files_are_embedded_too(lib, tmp_path):
+    """A TrueType file (SimSun on a bureau PC; DejaVu here) goes through fpdf2's own subsetting."""
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+    if not shutil.which("fc-list") or not __import__("os").path.exists(dejavu):
+        pytest.skip("DejaVu fonts not installed")
+    reader = PdfReader(written(lib, YIDI, None, tmp_path, fonts={"serif": dejavu}))
+    names = [str(name) for name, _ in font_descriptors(reader)]
+    assert any("DejaVuSerif" in n for n in names) and any("NotoSansCJK" in n for n in names)
+    assert all(any(k in d for k in ("/FontFile2", "/FontFile3")) for _, d in font_descriptors(reader))
+
+
+def test_fast_cff_subset_draws_the_same_glyphs_as_the_font():
+    """The byte-level subset's glyph programs draw exactly what the font's own do."""
+    from fontTools.cffLib import CFFFontSet
+    from fontTools.pens.recordingPen import RecordingPen
+    from fontTools.ttLib import TTFont
+    from io import BytesIO
+
+    path = pdf._font_path("serif", {})
+    if not __import__("os").path.exists(path):
+        pytest.skip("fonts-noto-cjk not installed")
+    font = TTFont(path, fontNumber=pdf._face_index(path), lazy=True)
+    source = pdf.CffSource(font.reader["CFF "])
+    cmap = font.getBestCmap()
+    text = "医保经办机构（盖章）：Aa1☐□年月日"
+    glyphs = [(n + 1, font.getGlyphID(cmap[ord(c)])) for n, c in enumerate(text) if ord(c) in cmap]
+    subset = CFFFontSet()
+    subset.decompile(BytesIO(source.subset(glyphs)), None)
+    original = font["CFF "].cff.topDictIndex[0].CharStrings
+    order = font.getGlyphOrder()
+    for code, gid in glyphs:
+        expected, got = RecordingPen(), RecordingPen()
+        original[order[gid]].draw(expected)
+        subset.topDictIndex[0].CharStrings[f"cid{code:05d}"].draw(got)
+        assert got.value == expected.value
