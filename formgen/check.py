@@ -7,18 +7,12 @@ problems are collected and reported together.
 """
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from .errors import Problem
 from .library import Library, load_library
-from .models import Edition, Flow, Form, Item, Material
-from .yamlio import line_of, plain
-
-PLACEHOLDER_PATTERN = re.compile(r"XX+|\*\*--\*\*|--")
+from .models import Flow, Form, Item, Material
+from .yamlio import line_of
 
 
 def open_library(root: Path | None = None) -> Library:
@@ -155,10 +149,7 @@ def _check_items(library, stored, chain, resolved) -> None:
     groups = {g.id for g in resolved.edition.groups}
     codes: dict[str, str] = {}
     for item_id, source in stored.items.items():
-        merged = {}
-        for parent in reversed(library.item_sources(chain, item_id)):
-            merged.update(plain(parent.raw))
-        item = library.validate(Item, merged, source.tree, source.display)
+        item = library.validate(Item, library.merged_item(chain, item_id), source.tree, source.display)
         if item is None:
             continue
         where = lambda *loc: line_of(source.tree, loc)  # noqa: E731
@@ -234,7 +225,7 @@ def _check_placeholders(library, stored, resolved) -> None:
                                 severity="warning"))
     for form in resolved.forms():
         title = resolved.form_title(form)
-        if re.search(r"XX", title) and "XX" not in edition.placeholders:
+        if "XX" in title and "XX" not in edition.placeholders:
             library.add(Problem(stored.display, line_of(stored.tree, ("forms",)), "placeholders",
                                 f"form title '{title}' has placeholder XX but the edition declares none",
                                 "add placeholders: {XX: <region name>}", severity="warning"))

@@ -174,6 +174,13 @@ class Library:
         """Every file that states ``item_id`` along the chain, nearest first."""
         return [self.editions[e].items[item_id] for e in chain if item_id in self.editions[e].items]
 
+    def merged_item(self, chain: list[str], item_id: str) -> dict:
+        """The item's keys along the chain: province first, the nearest edition's keys win."""
+        merged = {}
+        for source in reversed(self.item_sources(chain, item_id)):
+            merged.update(plain(source.raw))
+        return merged
+
     def _item_order(self, chain: list[str]) -> tuple[list[tuple[str, str | None]], bool]:
         for edition_id in chain:
             stored = self.editions[edition_id]
@@ -187,12 +194,9 @@ class Library:
         items = []
         order, from_list = self._item_order(chain)
         for item_id, number in order:
-            sources = self.item_sources(chain, item_id)
-            if not sources:
+            if not self.item_sources(chain, item_id):
                 continue
-            merged = {}
-            for source in reversed(sources):  # province first, county last wins
-                merged.update(plain(source.raw))
+            merged = self.merged_item(chain, item_id)
             if from_list:
                 merged["number"] = number  # the edition's own numbering, or none
             try:

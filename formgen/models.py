@@ -8,8 +8,7 @@ human-readable version of this file.
 """
 from __future__ import annotations
 
-import re
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -414,6 +413,3 @@ class FlowPreset(Strict):
 
 MODELS = {"edition": Edition, "item": Item, "package": Package, "form": Form}
 
-
-def slugify_check(value: str) -> bool:
-    return re.match(SLUG, value) is not None
