@@ -113,3 +113,15 @@ def test_name_pattern_cannot_escape_the_output_folder(tmp_path, library):
     assert targets[0].name == "_etc_passwd.xlsx" or ".." not in targets[0].name
     with pytest.raises(InputError, match="already exists"):
         fill_forms(edition.find_form("表7"), edition, data, "xlsx", out, pattern="{姓名}")
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    import os
+    from formgen.output import write_text_atomic
+    target = tmp_path / "x.md"
+    write_text_atomic(target, "内容")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert target.read_text(encoding="utf-8") == "内容"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.md"]
