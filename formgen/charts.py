@@ -499,6 +499,15 @@ def _make_box(node, w: float, m: _Metric) -> Box:
                ROUNDED.get(node.kind, 0.0) * h, m.line, node.text)
 
 
+def _even_widths(boxes: list[Box], limit: float) -> None:
+    """Boxes of one column no wider than ``limit`` widened to the widest of them (a tidy column)."""
+    short = [box for box in boxes if box.w <= limit + 1e-6]
+    widest = max((box.w for box in short), default=0.0)
+    for box in short:
+        box.w = widest
+        box.radius = ROUNDED.get(box.kind, 0.0) * box.h
+
+
 def _label_lines(label: str | None, width: float, m: _Metric) -> tuple[list[str], float, float]:
     if not label:
         return [], 0.0, 0.0
@@ -529,28 +538,30 @@ class _Arranger:
         right_nat = max((_natural(plan.nodes[n], m) for n in right_nodes), default=0)
         label_nat = max((text_width(label, m.label_size) for label in labels), default=0)
         gap_left = m.side_gap if left_nodes else 0
-        gap_right = (min(max(label_nat + 2 * m.stub, 3 * m.em), 0.25 * W) if labels else 3 * m.em) if right_nodes else 0
-        center_need = max(self.center_need(W), m.min_column)
-        left = min(left_nat, 0.4 * W) if left_nodes else 0
-        right = min(right_nat, 0.3 * W) if right_nodes else 0
-        spare = W - center_need - gap_left - gap_right
-        if left + right > spare:
-            left_min = min(left, m.min_column * 1.3) if left_nodes else 0
-            right_min = min(right, m.min_column) if right_nodes else 0
-            if spare < left_min + right_min:
-                center_need = max(m.min_column, W - gap_left - gap_right - left_min - right_min)
-                spare = W - center_need - gap_left - gap_right
-                if spare < left_min + right_min - 1e-6:
-                    return None
-            extra = spare - left_min - right_min
-            want = (left - left_min) + (right - right_min)
-            share = extra / want if want > 0 else 0
-            left = left_min + (left - left_min) * share
-            right = right_min + (right - right_min) * share
-        center = W - left - right - gap_left - gap_right
-        if center < m.min_column - 1e-6:
-            return None
+        gap_right = (min(max(label_nat + 2 * m.stub + HEAD_LENGTH, 3 * m.em), 0.27 * W) if labels else 3 * m.em) if right_nodes else 0
+        natural = [min(left_nat, 0.4 * W) if left_nodes else 0.0,
+                   max(self.center_need(W), m.min_column),
+                   min(right_nat, 0.3 * W) if right_nodes else 0.0]
+        least = [min(natural[0], 1.3 * m.min_column), max(self.center_min(), m.min_column),
+                 min(natural[2], m.min_column)]
+        room = W - gap_left - gap_right
+        if sum(natural) > room:  # every column gives up the same share of what it would like
+            spare = room - sum(least)
+            if spare < -1e-6:
+                return None
+            want = sum(n - low for n, low in zip(natural, least))
+            share = spare / want if want > 0 else 0.0
+            natural = [low + (n - low) * share for n, low in zip(natural, least)]
+        left, center, right = natural
         return left, gap_left, center, gap_right, right
+
+    def center_min(self) -> float:
+        """The narrowest the flow rows can be: every box at its minimum width."""
+        need = 0.0
+        for row in self.rows:
+            real = sum(1 for n in row if not n.startswith("~"))
+            need = max(need, real * self.m.min_box + (len(row) - real) * self.m.dummy + self.m.gap * (len(row) - 1))
+        return need
 
     def center_need(self, center: float) -> float:
         """The width the flow rows would like within ``center`` mm."""
@@ -584,6 +595,8 @@ class _Arranger:
                     self.boxes[node_id] = _make_box(self.plan.nodes[node_id], self.node_width(node_id, row, center), self.m)
         if any(self.row_width(row) > center + 1e-6 for row in self.rows):
             return None
+        _even_widths([self.boxes[row[0]] for row in self.rows if len(row) == 1 and row[0] in self.boxes
+                      and self.boxes[row[0]].kind in ("step", "end", "result")], 12 * self.m.em)
         centers = self.place_x(x0, center)
         if centers is None:
             return None
@@ -664,6 +677,7 @@ class _Arranger:
                 self.boxes[node_id] = box
                 placed.append((box, label))
             result[source] = placed
+        _even_widths([box for items in result.values() for box, _ in items if box.kind == "side"], width)
         return result
 
     def stack_height(self, items, label_lines) -> float:
@@ -686,7 +700,8 @@ class _Arranger:
                 items = attached.get(node)
                 if not items:
                     continue
-                gap_w = items[0][0].x - (centers[node] + self.boxes[node].w / 2) - 2 * m.stub
+                gap_w = (items[0][0].x - (centers[node] + self.boxes[node].w / 2) - HEAD_LENGTH - 1.0
+                         - (m.stub if len(items) > 1 else 0))
                 labels = [_label_lines(label, max(gap_w, 2 * m.em), m) for _, label in items]
                 self.label_cache[node] = labels
                 stack = self.stack_height(items, labels)
