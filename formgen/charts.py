@@ -524,6 +524,7 @@ class _Arranger:
         self.rows, self.paths, self.rank = _layers(plan)
         self.boxes: dict[str, Box] = {}
         self.arrows: list[Arrow] = []
+        self.widths: dict = {}  # (row, centre width) -> box widths
         back = [e[2] for e, p in zip(plan.edges, self.paths) if self.rank[p[0]] >= self.rank[p[-1]]]
         label = max((text_width(t, m.label_size) for t in back if t), default=0.0)
         self.lane = (1.5 * m.em + (label + 1.5 if label else 0)) if back else 0.0
@@ -572,15 +573,29 @@ class _Arranger:
         return need
 
     def node_width(self, node_id: str, row: list, center: float) -> float:
-        m = self.m
         if node_id.startswith("~"):
-            return m.dummy
+            return self.m.dummy
+        key = (tuple(row), center)
+        if key not in self.widths:
+            self.widths[key] = self.row_widths(row, center)
+        return self.widths[key][node_id]
+
+    def row_widths(self, row: list, center: float) -> dict:
+        """Box widths of a row within ``center`` mm: narrow boxes take what they need, wide ones share the rest."""
+        m = self.m
         real = [n for n in row if not n.startswith("~")]
-        dummies = len(row) - len(real)
-        cell = (center - m.gap * (len(row) - 1) - dummies * m.dummy) / len(real)
-        node = self.plan.nodes[node_id]
-        cap = cell if len(real) > 1 or node.kind in LEFT_ALIGNED else min(cell, max(0.6 * self.width, m.min_box))
-        return max(min(_natural(node, m), cap), min(m.min_box, cell))
+        room = center - m.gap * (len(row) - 1) - (len(row) - len(real)) * m.dummy
+        wanted = {}
+        for node_id in real:
+            node = self.plan.nodes[node_id]
+            cap = room if len(real) > 1 or node.kind in LEFT_ALIGNED else min(room, max(0.6 * self.width, m.min_box))
+            wanted[node_id] = min(_natural(node, m), cap)
+        widths = {}
+        for index, node_id in enumerate(sorted(real, key=wanted.get)):
+            share = room / (len(real) - index)
+            widths[node_id] = max(min(wanted[node_id], share), min(m.min_box, share))
+            room -= widths[node_id]
+        return widths
 
     # -- placing ---------------------------------------------------------
     def run(self):
@@ -1119,7 +1134,7 @@ def to_png(lay: Layout, dpi: int = 300) -> bytes:
         for x, y, text in _lines_of(item):
             draw.text((x * scale, y * scale), text, fill="black", font=font, anchor="ls")
     out = io.BytesIO()
-    image.save(out, format="PNG", dpi=(dpi, dpi), optimize=True)
+    image.save(out, format="PNG", dpi=(dpi, dpi))
     return out.getvalue()
 
 
