@@ -613,8 +613,6 @@ class _Arranger:
         _even_widths([self.boxes[row[0]] for row in self.rows if len(row) == 1 and row[0] in self.boxes
                       and self.boxes[row[0]].kind in ("step", "end", "result")], 12 * self.m.em)
         centers = self.place_x(x0, center)
-        if centers is None:
-            return None
         right_x = x0 + center + gap_right
         attached = self.make_attachments(right, right_x)
         self.place_y(centers, attached)
@@ -626,7 +624,7 @@ class _Arranger:
     def row_width(self, row):
         return sum(self.boxes[n].w if n in self.boxes else self.m.dummy for n in row) + self.m.gap * (len(row) - 1)
 
-    def place_x(self, x0: float, center: float) -> dict | None:
+    def place_x(self, x0: float, center: float) -> dict:
         """Centre x of every row member: the widest row spread evenly, the others under their neighbours."""
         centers: dict[str, float] = {}
         if not self.rows:
@@ -672,7 +670,6 @@ class _Arranger:
             lefts[i] = max(lefts[i], lefts[i - 1] + widths[i - 1] + self.m.gap)
         limit = x0 + center
         for i in range(len(row) - 1, -1, -1):  # then back inside the right edge
-            limit = min(limit, x0 + center) if i == len(row) - 1 else limit
             lefts[i] = min(lefts[i], limit - widths[i])
             limit = lefts[i] - self.m.gap
         for i in range(len(row)):  # and inside the left edge
@@ -807,7 +804,7 @@ class _Arranger:
         y = max([self.flow_bottom] + [b.bottom for b in self.boxes.values()]) + 1.5 * m.em
         full = max([b.right for b in self.boxes.values()] + [min(self.width, 0.8 * self.width)])
         for node_id in plan.free:
-            note = _make_box(plan.nodes[node_id], full, m)
+            note = _make_box(plan.nodes[node_id], min(full, _natural(plan.nodes[node_id], m)), m)
             note.x, note.y = (full - note.w) / 2, y
             self.boxes[node_id] = note
             y = note.bottom + 0.8 * m.em

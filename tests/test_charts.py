@@ -62,89 +62,91 @@ def _on_edge(point, box) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Geometry of every built-in chart
+# Geometric checks (used on every built-in chart and on odd shapes)
 # --------------------------------------------------------------------------
+def check_fits(name, lay, width):
+    assert lay.width <= width + 1e-6, name
+    assert lay.font_size >= charts.FONT_FLOOR, name
+    for box in lay.boxes:
+        assert box.x >= 0 and box.y >= 0 and box.right <= lay.width and box.bottom <= lay.height, (name, box.id)
+
+
+def check_boxes_apart(name, lay):
+    for i, a in enumerate(lay.boxes):
+        for b in lay.boxes[i + 1:]:
+            assert not _overlap(_frame(a), _frame(b)), (name, a.id, b.id)
+
+
+def check_labels_clear(name, lay):
+    labels = [a for a in lay.arrows if a.label]
+    for arrow in labels:
+        assert arrow.label_box and arrow.label_lines, (name, arrow.label)
+        assert _strip("".join(arrow.label_lines)) == _strip(arrow.label)
+        for box in lay.boxes:
+            assert not _overlap(arrow.label_box, _frame(box)), (name, arrow.label, box.id)
+        widest = max(charts.text_width(line, arrow.font_size) for line in arrow.label_lines)
+        assert widest <= arrow.label_box[2] + EPS, (name, arrow.label)
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            assert not _overlap(a.label_box, b.label_box), (name, a.label, b.label)
+
+
+def check_texts(name, chart, lay):
+    placed = {box.id: box for box in lay.boxes}
+    assert set(placed) == {n.id for n in chart.nodes}, name
+    for node in chart.nodes:
+        box = placed[node.id]
+        assert _strip("".join(box.lines)) == _strip(node.text), (name, node.id)
+        for x, baseline, line in box.placed_lines():
+            assert x >= box.x + 0.5 and x + charts.text_width(line, box.font_size, box.bold) <= box.right - 0.5, \
+                (name, node.id, line)
+            assert box.y < baseline - box.font_size * charts.PT * 0.88 and baseline + 0.5 < box.bottom, \
+                (name, node.id, line)
+        for before, after in zip(box.lines, box.lines[1:]):
+            assert after[0] not in charts.NO_LINE_START, (name, box.id, after)
+            assert before[-1] not in charts.NO_LINE_END, (name, box.id, before)
+
+
+def check_arrows(name, chart, lay):
+    placed = {box.id: box for box in lay.boxes}
+    drawn = {(a.source, a.target) for a in lay.arrows}
+    assert drawn == {(e.source, e.target) for e in chart.edges}, name
+    for arrow in lay.arrows:
+        assert _on_edge(arrow.points[0], placed[arrow.source]), (name, arrow.source, arrow.target)
+        assert _on_edge(arrow.points[-1], placed[arrow.target]), (name, arrow.source, arrow.target)
+        for (x1, y1), (x2, y2) in zip(arrow.points, arrow.points[1:]):
+            assert abs(x1 - x2) < EPS or abs(y1 - y2) < EPS, (name, "orthogonal segments only")
+            segment = (min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
+            for box in lay.boxes:  # never through a box it does not join
+                if box.id not in (arrow.source, arrow.target):
+                    inner = (box.x + 0.2, box.y + 0.2, box.w - 0.4, box.h - 0.4)
+                    assert not _overlap(segment, inner, slack=-1e-9), (name, arrow.source, arrow.target, box.id)
+
+
 def test_every_chart_fits_the_width_and_stays_inside_itself(laid_out):
     width, layouts = laid_out
     for name, _, lay in layouts:
-        assert lay.width <= width + 1e-6, name
-        assert lay.font_size >= charts.FONT_FLOOR, name
-        for box in lay.boxes:
-            assert box.x >= 0 and box.y >= 0 and box.right <= lay.width and box.bottom <= lay.height, (name, box.id)
+        check_fits(name, lay, width)
 
 
 def test_no_boxes_overlap(laid_out):
-    _, layouts = laid_out
-    for name, _, lay in layouts:
-        for i, a in enumerate(lay.boxes):
-            for b in lay.boxes[i + 1:]:
-                assert not _overlap(_frame(a), _frame(b)), (name, a.id, b.id)
+    for name, _, lay in laid_out[1]:
+        check_boxes_apart(name, lay)
 
 
 def test_labels_are_clear_of_boxes_and_of_each_other(laid_out):
-    _, layouts = laid_out
-    for name, _, lay in layouts:
-        labels = [a for a in lay.arrows if a.label]
-        for arrow in labels:
-            assert arrow.label_box and arrow.label_lines, (name, arrow.label)
-            assert _strip("".join(arrow.label_lines)) == _strip(arrow.label)
-            for box in lay.boxes:
-                assert not _overlap(arrow.label_box, _frame(box)), (name, arrow.label, box.id)
-            widest = max(charts.text_width(line, arrow.font_size) for line in arrow.label_lines)
-            assert widest <= arrow.label_box[2] + EPS, (name, arrow.label)
-        for i, a in enumerate(labels):
-            for b in labels[i + 1:]:
-                assert not _overlap(a.label_box, b.label_box), (name, a.label, b.label)
+    for name, _, lay in laid_out[1]:
+        check_labels_clear(name, lay)
 
 
-def test_box_text_is_the_node_text_and_fits_inside(laid_out):
-    _, layouts = laid_out
-    for name, chart, lay in layouts:
-        placed = {box.id: box for box in lay.boxes}
-        assert set(placed) == {n.id for n in chart.nodes}, name
-        for node in chart.nodes:
-            box = placed[node.id]
-            assert _strip("".join(box.lines)) == _strip(node.text), (name, node.id)
-            for x, baseline, line in box.placed_lines():
-                assert x >= box.x + 0.5 and x + charts.text_width(line, box.font_size, box.bold) <= box.right - 0.5, \
-                    (name, node.id, line)
-                assert box.y < baseline - box.font_size * charts.PT * 0.88 and baseline + 0.5 < box.bottom, \
-                    (name, node.id, line)
+def test_box_text_is_the_node_text_wrapped_inside_its_box(laid_out):
+    for name, chart, lay in laid_out[1]:
+        check_texts(name, chart, lay)
 
 
-def test_lines_respect_line_breaking_rules(laid_out):
-    _, layouts = laid_out
-    for name, _, lay in layouts:
-        for box in lay.boxes:
-            for before, after in zip(box.lines, box.lines[1:]):
-                assert after[0] not in charts.NO_LINE_START, (name, box.id, after)
-                assert before[-1] not in charts.NO_LINE_END, (name, box.id, before)
-
-
-def test_arrows_run_from_box_edge_to_box_edge(laid_out):
-    _, layouts = laid_out
-    for name, chart, lay in layouts:
-        placed = {box.id: box for box in lay.boxes}
-        drawn = {(a.source, a.target) for a in lay.arrows}
-        assert drawn == {(e.source, e.target) for e in chart.edges}, name
-        for arrow in lay.arrows:
-            assert _on_edge(arrow.points[0], placed[arrow.source]), (name, arrow.source, arrow.target)
-            assert _on_edge(arrow.points[-1], placed[arrow.target]), (name, arrow.source, arrow.target)
-            for (x1, y1), (x2, y2) in zip(arrow.points, arrow.points[1:]):
-                assert abs(x1 - x2) < EPS or abs(y1 - y2) < EPS, (name, "orthogonal segments only")
-
-
-def test_arrows_do_not_run_through_other_boxes(laid_out):
-    _, layouts = laid_out
-    for name, _, lay in layouts:
-        for arrow in lay.arrows:
-            for (x1, y1), (x2, y2) in zip(arrow.points, arrow.points[1:]):
-                segment = (min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
-                for box in lay.boxes:
-                    if box.id in (arrow.source, arrow.target):
-                        continue
-                    inner = (box.x + 0.2, box.y + 0.2, box.w - 0.4, box.h - 0.4)
-                    assert not _overlap(segment, inner, slack=-1e-9), (name, arrow.source, arrow.target, box.id)
+def test_arrows_run_from_box_edge_to_box_edge_around_other_boxes(laid_out):
+    for name, chart, lay in laid_out[1]:
+        check_arrows(name, chart, lay)
 
 
 def test_standard_chart_reads_like_the_publications(library):
@@ -226,18 +228,26 @@ def test_unusual_shapes_still_lay_out_cleanly():
             [{"id": "a", "text": "申请"}, {"id": "b", "text": "窗口"}, {"id": "c", "text": "网上"},
              {"id": "s", "text": "告知", "kind": "side"}],
             [{"from": "a", "to": "b"}, {"from": "a", "to": "c"}, {"from": "b", "to": "s", "label": "不全"}]),
+        "two labelled sides off one step": _chart(
+            [{"id": "a", "text": "受理"}, {"id": "b", "text": "办结", "kind": "end"},
+             {"id": "s", "text": "一次性告知申请人需要补正的全部材料", "kind": "side"},
+             {"id": "t", "text": "反馈不予办理原因", "kind": "side"}],
+            [{"from": "a", "to": "b"}, {"from": "a", "to": "s", "label": "材料不齐全"},
+             {"from": "a", "to": "t", "label": "不符合法定条件、标准"}]),
+        "five lanes": _chart(
+            [{"id": "m", "text": "准备材料", "kind": "materials"}, {"id": "r", "text": "审核"}]
+            + [{"id": f"l{i}", "text": f"第{i}种办理渠道：窗口、网上、自助终端、手机APP"} for i in range(5)],
+            [{"from": "m", "to": f"l{i}"} for i in range(5)] + [{"from": f"l{i}", "to": "r"} for i in range(5)]),
         "lonely": _chart([{"id": "a", "text": "只有一步"}, {"id": "n", "text": "一条注释", "kind": "note"}], []),
         "empty": _chart([], []),
     }
     for name, chart in shapes.items():
         lay = charts.layout(chart, max_width=120)
-        assert lay.width <= 120, name
-        for i, a in enumerate(lay.boxes):
-            assert not any(_overlap(_frame(a), _frame(b)) for b in lay.boxes[i + 1:]), name
-            for arrow in lay.arrows:
-                if arrow.label_box:
-                    assert not _overlap(arrow.label_box, _frame(a)), name
-        assert {(a.source, a.target) for a in lay.arrows} == {(e.source, e.target) for e in chart.edges}, name
+        check_fits(name, lay, 120)
+        check_boxes_apart(name, lay)
+        check_labels_clear(name, lay)
+        check_texts(name, chart, lay)
+        check_arrows(name, chart, lay)
         ET.fromstring(charts.to_svg(lay))
 
 
