@@ -82,15 +82,16 @@ def form_text_rows(form) -> list[str]:
     """A form's grid as Markdown lines: one line per row, cells separated by │."""
     lines = [" ".join(_segments_text(line.segments) for line in form.header)] if form.header else []
     for row in form.rows:
-        cells = [_cell_text(c) for c in row.cells]
-        text = " │ ".join(c for c in cells if c)
-        lines.append(f"{text}（每页 {row.repeat} 行）" if row.repeat else text)
+        # a roster's repeating row is printed once per numbered line, as on the paper
+        for number in range(1, row.repeat + 1) if row.repeat else [None]:
+            cells = [_cell_text(c, number) for c in row.cells]
+            lines.append(" │ ".join(c for c in cells if c))
     lines += [_segments_text(line.segments) for line in form.footer]
     return [line for line in lines if line.strip()]
 
 
-def _cell_text(cell) -> str:
-    parts = [_segments_text(cell.all_segments())] if not cell.counter else ["序号"]
+def _cell_text(cell, number: int | None = None) -> str:
+    parts = [_segments_text(cell.all_segments())] if not cell.counter else [str(number or "序号")]
     parts += [f"{i}.{t}" for i, t in enumerate(cell.items, 1)]
     return " ".join(p for p in parts if p)
 

@@ -180,4 +180,4 @@ def _default_entries(chart: Chart) -> list[str]:
             side.append(target.id)
     entries += list(reversed(side))
     entries += [n.id for n in chart.nodes if n.id not in placed and n.kind != "materials"]
-    return entries
+    return list(dict.fromkeys(entries))  # a materials box can also be a branch target
