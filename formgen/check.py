@@ -233,7 +233,7 @@ def _check_reading(library, flow: Flow, index: int, tree, display) -> None:
         except ValueError as err:
             library.add(Problem(display, where, key, str(err),
                                 f"use a node id ({', '.join(n.id for n in chart.nodes)}), "
-                                "'from>to' for a labelled edge, or 'title'"))
+                                "'from>to' (or 'from>to#2' for a second edge between them) for a labelled edge, or 'title'"))
 
 
 def _check_placeholders(library, stored, resolved) -> None:
