@@ -753,13 +753,22 @@ def template_problems(sheet, form: Form, smap: SheetMap | None = None) -> list[s
     smap = smap or sheet_map(form)
     merged = {str(r) for r in sheet.merged_cells.ranges}
     problems = []
+    expected = set()
     for placed in layout.pages(form, None)[0].cells:
         row, col = smap.grid_position(placed)
         if placed.rowspan == 1 and placed.colspan == 1:
             continue
         wanted = f"{get_column_letter(col)}{row}:{get_column_letter(col + placed.colspan - 1)}{row + placed.rowspan - 1}"
+        expected.add(wanted)
         if wanted not in merged:
             problems.append(f"cells {wanted} should be merged for form '{form.id}' but are not")
+    if smap.width > 1:  # title, subtitle, header, footer and note lines span the width
+        lines = (smap.title_row, smap.subtitle_row, *smap.header_rows, *smap.footer_rows, *smap.note_rows)
+        expected |= {f"A{r}:{smap.last_column}{r}" for r in lines if r}
+    for extra in sorted(merged - expected):
+        if CellRange(extra).min_row <= smap.last_row:  # below the form a bureau may add what it likes
+            problems.append(f"cells {extra} are merged but form '{form.id}' has separate cells there "
+                            f"(values written there would be lost)")
     return problems
 
 
