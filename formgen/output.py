@@ -14,7 +14,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, RenderError
 
 # Characters Windows and most file systems refuse, plus path separators.
 UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -27,8 +27,16 @@ NAME_BYTES = 200  # a name's stem; with "-12345.xlsx" and the ".….part" tempor
 def atomic_path(target: Path):
     """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    blocker = next((f for f in (target.parent, *target.parent.parents) if f.exists() and not f.is_dir()), None)
+    if blocker is not None:
+        raise RenderError(f"cannot write {target}: {blocker} is a file, not a folder")
+    if target.is_dir():
+        raise RenderError(f"cannot write {target}: it is a folder; give a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise RenderError(f"cannot write {target}: {exc.strerror or exc}") from None
     os.close(fd)
     try:
         yield Path(tmp)

@@ -453,3 +453,13 @@ def test_xlsx_hidden_sheets_are_skipped(tmp_path):
             target.writestr(name, content)
     with pytest.raises(InputError, match="every sheet is hidden"):
         read_table(path)
+
+
+def test_blank_form_below_a_file_is_refused(tmp_path, wolong):
+    from formgen.errors import RenderError
+    from formgen.forms_api import blank_form
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file", encoding="utf-8")
+    with pytest.raises(RenderError, match="blocker is a file, not a folder"):
+        blank_form(wolong.find_form("表7"), wolong, "pdf", blocker / "x.pdf")
+    assert blocker.read_text(encoding="utf-8") == "a file"
