@@ -334,7 +334,8 @@ def _plan(chart: flows.Chart, demoted: frozenset = frozenset()) -> _Plan:
                 and target not in demoted):
             attachments.setdefault(source, []).append((target, label))
             attached.add(target)
-    free = [n for n in nodes if not incoming[n] and not outgoing[n] and nodes[n].kind in ("note", "side", "materials")]
+    free = [n for n in nodes
+            if not incoming[n] and not outgoing[n] and nodes[n].kind in ("note", "side", "materials")]
     flow = [n for n in nodes if n not in attached and n not in free]
     plan = _Plan(nodes, order, flow, [e for e in edges if e[0] in flow and e[1] in flow], attachments, free=free)
     _choose_beside(plan, chart, demoted)
@@ -539,7 +540,9 @@ class _Arranger:
         right_nat = max((_natural(plan.nodes[n], m) for n in right_nodes), default=0)
         label_nat = max((text_width(label, m.label_size) for label in labels), default=0)
         gap_left = m.side_gap if left_nodes else 0
-        gap_right = (min(max(label_nat + 2 * m.stub + HEAD_LENGTH, 3 * m.em), 0.27 * W) if labels else 3 * m.em) if right_nodes else 0
+        gap_right = 0.0
+        if right_nodes:  # the side arrows: long enough for their labels (within reason)
+            gap_right = min(max(label_nat + 2 * m.stub + HEAD_LENGTH, 3 * m.em), 0.27 * W) if labels else 3 * m.em
         natural = [min(left_nat, 0.4 * W) if left_nodes else 0.0,
                    max(self.center_need(W), m.min_column),
                    min(right_nat, 0.3 * W) if right_nodes else 0.0]
@@ -607,7 +610,8 @@ class _Arranger:
         for row in self.rows:
             for node_id in row:
                 if not node_id.startswith("~"):
-                    self.boxes[node_id] = _make_box(self.plan.nodes[node_id], self.node_width(node_id, row, center), self.m)
+                    width = self.node_width(node_id, row, center)
+                    self.boxes[node_id] = _make_box(self.plan.nodes[node_id], width, self.m)
         if any(self.row_width(row) > center + 1e-6 for row in self.rows):
             return None
         _even_widths([self.boxes[row[0]] for row in self.rows if len(row) == 1 and row[0] in self.boxes
@@ -881,7 +885,9 @@ def _simplify(points: list) -> list:
 
 
 def _collinear(a, b, c) -> bool:
-    return (abs(a[0] - b[0]) < 1e-6 and abs(b[0] - c[0]) < 1e-6) or (abs(a[1] - b[1]) < 1e-6 and abs(b[1] - c[1]) < 1e-6)
+    same_x = abs(a[0] - b[0]) < 1e-6 and abs(b[0] - c[0]) < 1e-6
+    same_y = abs(a[1] - b[1]) < 1e-6 and abs(b[1] - c[1]) < 1e-6
+    return same_x or same_y
 
 
 # --------------------------------------------------------------------------
@@ -947,11 +953,10 @@ def _misplaced(arranger: _Arranger) -> set:
 def _finish(chart: flows.Chart, arranger: _Arranger, m: _Metric) -> Layout:
     boxes = [arranger.boxes[n.id] for n in chart.nodes if n.id in arranger.boxes]
     arrows = arranger.arrows
-    xs = [b.x for b in boxes] + [p[0] for a in arrows for p in a.points] + [a.label_box[0] for a in arrows if a.label_box]
-    ys = [b.y for b in boxes] + [p[1] for a in arrows for p in a.points] + [a.label_box[1] for a in arrows if a.label_box]
-    x2 = [b.right for b in boxes] + [a.label_box[0] + a.label_box[2] for a in arrows if a.label_box] + [p[0] for a in arrows for p in a.points]
-    y2 = [b.bottom for b in boxes] + [a.label_box[1] + a.label_box[3] for a in arrows if a.label_box] + [p[1] for a in arrows for p in a.points]
-    dx, dy = MARGIN - min(xs, default=0), MARGIN - min(ys, default=0)
+    frames = [_frame(b) for b in boxes] + [a.label_box for a in arrows if a.label_box]
+    frames += [(x, y, 0.0, 0.0) for a in arrows for x, y in a.points]
+    dx = MARGIN - min((f[0] for f in frames), default=0)
+    dy = MARGIN - min((f[1] for f in frames), default=0)
     for box in boxes:
         box.x += dx
         box.y += dy
@@ -960,9 +965,13 @@ def _finish(chart: flows.Chart, arranger: _Arranger, m: _Metric) -> Layout:
         if arrow.label_box:
             lx, ly, lw, lh = arrow.label_box
             arrow.label_box = (lx + dx, ly + dy, lw, lh)
-    width = max(x2, default=0) + dx + MARGIN
-    height = max(y2, default=0) + dy + MARGIN
+    width = max((f[0] + f[2] for f in frames), default=0) + dx + MARGIN
+    height = max((f[1] + f[3] for f in frames), default=0) + dy + MARGIN
     return Layout(chart.title, width, height, boxes, arrows, m.size, _reading(chart, arrows))
+
+
+def _frame(box: Box) -> tuple[float, float, float, float]:
+    return (box.x, box.y, box.w, box.h)
 
 
 def _reading(chart: flows.Chart, arrows: list[Arrow]) -> list[str]:
@@ -1112,8 +1121,8 @@ def to_png(lay: Layout, dpi: int = 300) -> bytes:
     for box in lay.boxes:
         frame = [box.x * scale, box.y * scale, box.right * scale, box.bottom * scale]
         if box.dashed:
-            corners = [(box.x, box.y), (box.right, box.y), (box.right, box.bottom), (box.x, box.bottom), (box.x, box.y)]
-            _png_dashed(draw, [px(p) for p in corners], line, scale)
+            corners = [(box.x, box.y), (box.right, box.y), (box.right, box.bottom), (box.x, box.bottom)]
+            _png_dashed(draw, [px(p) for p in corners + corners[:1]], line, scale)
         elif box.radius > 0:
             draw.rounded_rectangle(frame, radius=min(box.radius, box.h / 2) * scale, outline="black", width=line)
         else:
