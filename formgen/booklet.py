@@ -491,7 +491,8 @@ class _Builder:
         def numbered(lines):
             many = len(lines) > 1
             return [self.para((f"{i}." if many else "") + line, "body") for i, line in enumerate(lines, 1)]
-        name = [self.para(item.full_name or item.name)]
+        # The seed's 事项名称 is the full name, or the item's name as a sentence
+        name = [self.para(item.full_name or f"{item.name}。")]
         name += [self.para(self._disease_line(i, d)) for i, d in enumerate(item.diseases, 1)]
         out: list[tuple[str, list[Block]]] = [("事项名称", name)]
         if item.objects:

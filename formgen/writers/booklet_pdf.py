@@ -199,6 +199,7 @@ class Typesetter:
         self.placements: list[Placement] = []
         self.form_cache: dict[str, Path] = {}
         self.links: dict[str, int] = {}
+        self._layouts: dict[int, object] = {}
         pdf = self.pdf
         pdf.set_title(booklet.title)
         pdf.set_author(booklet.bureau)
@@ -240,8 +241,9 @@ class Typesetter:
                 line, avail = [], width
                 continue
             carried: list[str] = []
-            if token[0] in NO_LINE_START and len(line) > 1:
-                carried.append(line.pop())  # take the character before it along
+            # closing punctuation takes the character before it along (and that one's, for "）。")
+            while len(line) > 1 and (carried or [token])[0][0] in NO_LINE_START:
+                carried.insert(0, line.pop())
             while len(line) > 1 and line[-1] and line[-1][-1] in NO_LINE_END:
                 carried.insert(0, line.pop())
             lines.append("".join(line).rstrip())
@@ -503,8 +505,12 @@ class Typesetter:
 
     # -- blocks ---------------------------------------------------------------
     def blocks(self, blocks: list[Block], depth: int, part: Part) -> None:
-        for block in blocks:
+        for index, block in enumerate(blocks):
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
             if isinstance(block, Para):
+                if block.style in ("label", "heading") and isinstance(following, ChartBlock):
+                    # a section heading such as 九、…流程图 goes with its chart
+                    self.ensure(SUBHEAD_PT * PT * LEADING + 4 + self.chart_height(following))
                 self.para(block)
             elif isinstance(block, Table):
                 self.table(block, depth)
@@ -638,18 +644,35 @@ class Typesetter:
         self.y += height
 
     # -- charts --------------------------------------------------------------------
+    def chart_layout(self, block: ChartBlock):
+        """The chart placed by `formgen.charts` (once per block), or None without that module."""
+        if _charts is None:
+            return None
+        key = id(block)
+        if key not in self._layouts:
+            g = self.geo
+            self._layouts[key] = _charts.layout(block.chart, max_width=min(g.text_width, 170.0),
+                                                font_size=10.5, max_height=g.text_height - 12)
+        return self._layouts[key]
+
+    def chart_height(self, block: ChartBlock) -> float:
+        """What the chart takes on the page, its title included (scaled to one page at most)."""
+        lay = self.chart_layout(block)
+        title = SUBHEAD_PT * PT * LEADING + 4 if block.title else 0.0
+        body = min(lay.height, self.geo.text_height - title - 4) + 4 if lay is not None else 0.0
+        return title + body
+
     def chart(self, block: ChartBlock) -> None:
+        lay = self.chart_layout(block)
+        self.ensure(self.chart_height(block))  # the title never parts from its chart
         if block.title:
-            self.ensure(SUBHEAD_PT * PT * 1.6 + 40)
             self.y += 2
             self.text_block(block.title, "sans", SUBHEAD_PT, align="center", space_after=2)
-        if _charts is None:
+        if lay is None:
             return
         g = self.geo
-        lay = _charts.layout(block.chart, max_width=min(g.text_width, 170.0), font_size=10.5)
-        scale = min(1.0, g.text_height / lay.height) if lay.height else 1.0
+        scale = min(1.0, (self.room() - 2) / lay.height) if lay.height else 1.0
         height = lay.height * scale
-        self.ensure(height + 2)
         x = g.left + (g.text_width - lay.width * scale) / 2
         if scale < 1.0:
             with self.scaled(scale, x, self.y):
