@@ -72,9 +72,11 @@ FOOTER_PT = 10.5
 LEADING = 1.6  # line height / font size for running text
 CELL_LEADING = 1.4
 ASCENT = 0.86  # baseline below the top of a CJK em box, in em
-CELL_PAD_X, CELL_PAD_Y = 1.6, 1.3
+CELL_PAD_X, CELL_PAD_Y = 1.6, 1.5
 GRID = 0.25
 HEADER_FILL = 235
+GROUP_FILL = 246
+GROUP_ROW_PT = 10.0
 QR_SIDE = 24.0
 VCENTER = False
 
@@ -200,6 +202,7 @@ class Typesetter:
         self.form_cache: dict[str, Path] = {}
         self.links: dict[str, int] = {}
         self._layouts: dict[int, object] = {}
+        self.in_list = False  # a catalog's running list is open (its header drawn on this page)
         pdf = self.pdf
         pdf.set_title(booklet.title)
         pdf.set_author(booklet.bureau)
@@ -446,6 +449,12 @@ class Typesetter:
         if part.page_break or first:
             if not (first and self.y <= self.geo.top + 0.1 and self.pdf.page > 1):
                 self.page_break()
+        if part.kind == "group" and self.booklet.style == "catalog":
+            self.catalog_group(part, depth)
+            return
+        if part.kind == "notes" and self.booklet.style == "catalog":
+            self.in_list = False
+            self.y += 4
         only_forms = part.blocks and all(isinstance(b, FormBlock) for b in part.blocks)
         if only_forms:  # an appendix: the form prints its own number and title
             self.mark(part, depth, self.y)
@@ -486,6 +495,55 @@ class Typesetter:
         if part.code and part.kind == "group":
             self.text_block(part.code, "serif", NOTE_PT + 1, align="center")
         self.y += 4
+
+    def catalog_group(self, part: Part, depth: int) -> None:
+        """A catalog group as the seed prints it: a spanning row inside one running list.
+
+        The list's title opens the first page; the column header starts the list and repeats
+        at the top of every page; each group is a shaded row (一、name … group code) followed
+        by its items' rows.
+        """
+        table = next((b for b in part.blocks if isinstance(b, Table)), None)
+        if table is None:
+            self.catalog_group_heading(part, depth)
+            self.blocks(part.blocks, depth, part)
+            return
+        widths = self.table_widths(table)
+        header = [self.lay_row(row, widths, CATALOG_PT, header=True) for row in table.header]
+        rows = [self.lay_row(row, widths, CATALOG_PT) for row in table.rows]
+        group_height = GROUP_ROW_PT * PT * CELL_LEADING + 2 * CELL_PAD_Y
+        need = group_height + (min(rows[0].height, 40) if rows else 0)
+        if not self.in_list and self.y <= self.geo.top + 0.1:
+            self.text_block(self.booklet.title, "sans", SUBHEAD_PT + 4, align="center", space_after=4)
+        if not self.in_list or need > self.room():
+            if need + sum(r.height for r in header) > self.room():
+                self.page_break()
+            self.draw_rows(header)
+        self.in_list = True
+        self.mark(part, depth, self.y)
+        self.draw_group_row(part, group_height)
+        for index, row in enumerate(rows):
+            anchor = table.anchors[index] if index < len(table.anchors) else None
+            self.draw_body_row(row, header, anchor, depth, table.rows[index])
+        rest = [b for b in part.blocks if b is not table]
+        if rest:
+            self.in_list = False
+            self.y += 3
+            self.blocks(rest, depth, part)
+
+    def draw_group_row(self, part: Part, height: float) -> None:
+        pdf, g = self.pdf, self.geo
+        pdf.set_line_width(GRID)
+        pdf.set_fill_color(GROUP_FILL)
+        pdf.rect(g.left, self.y, g.text_width, height, style="DF")
+        line_height = height - 2 * CELL_PAD_Y
+        top = self.y + CELL_PAD_Y
+        self.draw_line(part.heading, g.left + CELL_PAD_X, top, "sans", GROUP_ROW_PT, line_height)
+        if part.code:
+            width = self.width(part.code, "sans", GROUP_ROW_PT)
+            self.draw_line(part.code, g.width - g.right - CELL_PAD_X - width, top, "sans", GROUP_ROW_PT,
+                           line_height)
+        self.y += height
 
     def catalog_group_heading(self, part: Part, depth: int) -> None:
         """A catalog group: its name at the left, its group code at the right, over its table."""
@@ -544,8 +602,7 @@ class Typesetter:
     def table(self, table: Table, depth: int) -> None:
         g = self.geo
         size = CATALOG_PT if self.booklet.style == "catalog" else TABLE_PT
-        total = sum(table.widths) or 1
-        widths = [w / total * g.text_width for w in table.widths]
+        widths = self.table_widths(table)
         if table.caption:
             self.text_block(table.caption, "sans", LABEL_PT, align="center", space_after=1)
         header = [self.lay_row(row, widths, size, header=True) for row in table.header]
@@ -558,6 +615,10 @@ class Typesetter:
             anchor = table.anchors[index] if index < len(table.anchors) else None
             self.draw_body_row(row, header, anchor, depth, table.rows[index])
         self.y += 3
+
+    def table_widths(self, table: Table) -> list[float]:
+        total = sum(table.widths) or 1
+        return [w / total * self.geo.text_width for w in table.widths]
 
     def lay_row(self, cells: list[Cell], widths: list[float], size: float, header: bool = False) -> "LaidRow":
         laid, col = [], 0

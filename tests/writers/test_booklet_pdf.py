@@ -195,3 +195,16 @@ def test_seed_coverage(built, edition):
         pytest.xfail(f"{edition}: {share}% of the seed's 6-grams; process charts not drawn until "
                      "formgen.charts is merged")
     assert share >= 97.0, result
+
+
+@needs_poppler
+@pytest.mark.skipif(booklet_pdf._charts is None, reason="formgen.charts not merged yet: charts are not drawn")
+def test_charts_are_drawn_as_vector_text(built):
+    booklet, path = built["henan-flowcharts"]
+    flat = re.sub(r"\s+", "", pdftotext(path))
+    for text in ["一次性告知申请人需要补正的全部材料", "不符合法定条件、标准", "反馈不予办理原因", "材料不齐全"]:
+        assert text in flat
+    reader = PdfReader(str(path))
+    assert not any(page.images for page in reader.pages)  # vector, not pictures
+    # one chart per item page, each under its item's heading
+    assert flat.count("申请") >= len(booklet.parts)
