@@ -236,3 +236,45 @@ def test_charts_are_drawn_as_vector_text(built):
     assert not any(page.images for page in reader.pages)  # vector, not pictures
     # one chart per item page, each under its item's heading
     assert flat.count("申请") >= len(booklet.parts)
+
+
+@needs_poppler
+def test_tall_rows_continue_on_the_next_page_under_a_repeated_header(tmp_path):
+    """A cell taller than a page is split by lines, never clipped; the header repeats."""
+    from formgen.booklet import Booklet, Cell, Part, Table
+    lines = [f"第{n}行材料说明" for n in range(1, 121)]
+    table = Table([1, 4], [[Cell("序号", bold=True), Cell("材料", bold=True)]],
+                  [[Cell("1"), Cell("\n".join(lines))], [Cell("2"), Cell("最后一行")]])
+    booklet = Booklet("test", "item_guide", "测试手册", None, "测试省", "测试局", 2025, "测试手册",
+                      parts=[Part("长表", "long", "item", blocks=[table])])
+    target = tmp_path / "long.pdf"
+    BookletWriter().write(booklet, target)
+    text = pdftotext(target)
+    flat = re.sub(r"\s+", "", text)
+    for line in lines:
+        assert line in flat
+    assert "最后一行" in flat
+    body_pages = [t for t in text.split("\f") if "材料说明" in t]
+    assert len(body_pages) >= 3
+    assert all("序号" in page and "材料" in page for page in body_pages)
+
+
+def test_county_edition_with_logo(mini, tmp_path):
+    """A county of the small data set: its own name, bureau and logo, its province's items."""
+    from PIL import Image
+    from formgen.check import open_library
+    folder = mini / "editions" / "county"
+    Image.new("RGB", (60, 60), (200, 30, 30)).save(folder / "logo.png")
+    edition = folder / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "logo: logo.png\n", encoding="utf-8")
+    lib = open_library(mini)
+    resolved = lib.edition("county")
+    booklet = build_booklet(lib, resolved)
+    assert booklet.logo == folder / "logo.png"
+    target = tmp_path / "county.pdf"
+    BookletWriter(library=lib).write(booklet, target)
+    reader = PdfReader(str(target))
+    assert reader.pages[0].images  # the logo on the cover
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "样例县医疗保障经办服务指南" in text and "样例县医疗保障局" in text
+    assert reader.metadata.title == "样例县医疗保障经办服务指南"
