@@ -5,6 +5,7 @@
     folder/index.html       cover, the edition's contacts, the index by group
     folder/<slug>.html      one page per item, package, group and top-level part
     folder/forms.html       every form of the site, with its downloads
+    folder/booklet.html     the whole booklet on one page, as printed (parts with in_print)
     folder/forms/<id>.docx|.xlsx|.pdf   the blank forms (formgen.forms_api)
     folder/assets/          site.css (screen and print), print.css (A4 pages), the logo
 
@@ -43,7 +44,7 @@ from . import FORM_FORMATS
 
 PAGE_KINDS = ("group", "item", "package", "appendix", "form")  # parts that always get a page
 SECTION_PARENTS = ("item", "package")  # whose children are sections of the parent's page
-RESERVED_FILES = {"index", "forms"}
+RESERVED_FILES = {"index", "forms", "booklet"}
 FORMAT_NAMES = {"docx": "Word", "xlsx": "Excel", "pdf": "PDF"}
 CHART_WIDTH_MM = 160.0  # A4 portrait text width: the chart fits a printed page
 PHONE = re.compile(r"^[0-9+()\- ]{5,}$")
@@ -71,6 +72,7 @@ class SitePlan:
     index: Page
     pages: list[Page]  # every part page, in reading order (index and forms page excluded)
     forms_page: Page
+    whole: Page  # the whole booklet on one page, to print or read straight through
     hrefs: dict[str, str]  # part slug -> "file.html" or "file.html#slug"
     parts: dict[str, Part]
     form_homes: dict[str, str] = field(default_factory=dict)  # form id -> where the booklet shows it
@@ -79,7 +81,8 @@ class SitePlan:
 def plan_site(booklet: Booklet) -> SitePlan:
     """Lay the booklet's parts out as pages; link them in reading order."""
     index = Page("index.html", booklet.title)
-    plan = SitePlan(index, [], Page("forms.html", "表格下载", parents=[index]), {}, {})
+    plan = SitePlan(index, [], Page("forms.html", "表格下载", parents=[index]),
+                    Page("booklet.html", "全文（打印版）", parents=[index]), {}, {})
     used = set(RESERVED_FILES)
     for part in booklet.parts:
         _plan_part(plan, part, [index], index, used)
@@ -97,7 +100,7 @@ def _plan_part(plan: SitePlan, part: Part, trail: list[Page], owner: Page, used:
                top: bool = True) -> None:
     plan.parts[part.slug] = part
     if top or part.kind in PAGE_KINDS:
-        page = Page(_file_name(part.slug, used), part.heading, part, list(trail))
+        page = Page(_file_name(part.slug, used), display_title(part), part, list(trail))
         plan.pages.append(page)
         owner.children.append(page)
         plan.hrefs[part.slug] = page.file
@@ -110,6 +113,13 @@ def _plan_part(plan: SitePlan, part: Part, trail: list[Page], owner: Page, used:
             _plan_section(plan, child, inner_owner)
         else:
             _plan_part(plan, child, inner_trail, inner_owner, used, top=False)
+
+
+def display_title(part: Part) -> str:
+    """The part's heading; a bare 序号 (a catalog's "1") is set off by a space."""
+    if part.number and part.number[-1].isalnum():
+        return f"{part.number} {part.title}"
+    return part.heading
 
 
 def _plan_section(plan: SitePlan, part: Part, owner: Page) -> None:
@@ -172,9 +182,11 @@ def form_grid(form: Form, fill) -> dict:
 
 
 def _cell(cell, person: int | None, fill) -> dict:
-    pieces = [] if cell.counter else _pieces(cell.all_segments(), fill)
+    whole = cell.field is not None and cell.text is None and not cell.segments
     if cell.counter:
         pieces = [("text", str((person or 0) + 1))]
+    else:
+        pieces = _pieces(cell.all_segments(), fill, whole)
     role = cell.role or ("value" if cell.field else "label")
     align = cell.align or ("left" if cell.items or role in ("note",) else "center")
     return {"colspan": cell.colspan, "rowspan": cell.rowspan, "pieces": pieces,
@@ -190,7 +202,7 @@ def _note(note: Note, fill) -> dict:
     return {"text": fill(head), "numbered": [fill(i) for i in note.items]}
 
 
-def _pieces(segments, fill) -> list[tuple[str, str]]:
+def _pieces(segments, fill, whole: bool = False) -> list[tuple[str, str]]:
     """Static text and blank fields as (kind, text): text, furniture (年 月 日, （签字）),
     blank (a line to write on), box (□ and its option), break."""
     pieces: list[tuple[str, str]] = []
@@ -199,11 +211,14 @@ def _pieces(segments, fill) -> list[tuple[str, str]]:
         if segment.text is not None:
             pieces.append(("text", fill(segment.text)))
         elif not (segment.field.type == "photo" and blank_text(segment.field) in texts):
-            pieces += _field_pieces(segment.field, fill)
+            pieces += _field_pieces(segment.field, fill, whole)
     return pieces
 
 
-def _field_pieces(field_: FormField, fill) -> list[tuple[str, str]]:
+def _field_pieces(field_: FormField, fill, whole: bool) -> list[tuple[str, str]]:
+    """A blank field as the paper shows it.  Alone in its cell a signature, seal or
+    photo field prints its furniture (（签字）); inside a line of text, whose own
+    words already say 签字 or 盖章, it is a place to write, as in the PDF form."""
     if field_.type in ("choice", "multi_choice"):
         pieces = []
         for option in field_.options:
@@ -215,6 +230,8 @@ def _field_pieces(field_: FormField, fill) -> list[tuple[str, str]]:
         return [("box", "")]
     if field_.hint:
         return [("text", fill(field_.hint))]
+    if not whole and field_.type in ("signature", "seal", "photo"):
+        return [("blank", "")] if field_.type == "signature" else [("space", "")]
     furniture = blank_text(field_)
     return [("furniture", furniture)] if furniture else [("blank", "")]
 
@@ -310,6 +327,7 @@ class BookletWriter:
         for page in plan.pages:
             self._render(site / page.file, "part.html", page=page, **context)
         self._render(site / plan.forms_page.file, "forms.html", page=plan.forms_page, **context)
+        self._render(site / plan.whole.file, "booklet.html", page=plan.whole, **context)
 
     def _render(self, path: Path, template: str, **context) -> None:
         html = self.env.get_template(template).render(**context)
