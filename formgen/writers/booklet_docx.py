@@ -72,6 +72,8 @@ BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 BODY_SIZE = 12  # 小四
 TABLE_SIZE = 10.5  # 五号
+COVER_TITLE_SIZE = 24  # 小一
+COVER_SUBTITLE_SIZE = 18
 A4 = (210, 297)
 MARGINS = {"portrait": (25, 22, 22, 22), "landscape": (20, 20, 18, 18)}  # top, bottom, left, right mm
 FORM_MARGIN = 20  # the form writer lays its grid out for 2 cm margins
@@ -146,7 +148,7 @@ class BookletDocument:
         set_settings(self.document, self.booklet)
         self.clear_body()
         self.draw_cover()
-        self.end_section(self.orientation, centered=True)
+        self.end_section(self.orientation)
         self.draw_toc()
         for depth, part in printed_parts(self.booklet.parts):
             self.draw_part(part, depth)
@@ -160,9 +162,9 @@ class BookletDocument:
                 self.body.remove(child)
 
     # -- sections ------------------------------------------------------
-    def end_section(self, orientation: str, margins=None, centered: bool = False) -> None:
+    def end_section(self, orientation: str, margins=None) -> None:
         """Close the section drawn so far (in ``orientation``); what follows starts on a new page."""
-        sect = self.new_sectPr(orientation, margins, centered)
+        sect = self.new_sectPr(orientation, margins)
         last = self.body[-2] if len(self.body) > 1 else None
         if last is None or last.tag != qn("w:p") or last.find(qn("w:pPr") + "/" + qn("w:sectPr")) is not None:
             last = self.paragraph()
@@ -182,7 +184,7 @@ class BookletDocument:
         else:
             final.getparent().replace(final, self.new_sectPr(orientation))
 
-    def new_sectPr(self, orientation: str, margins=None, centered: bool = False):
+    def new_sectPr(self, orientation: str, margins=None):
         width, height = A4 if orientation == "portrait" else A4[::-1]
         top, bottom, left, right = margins or MARGINS[orientation]
         sect = OxmlElement("w:sectPr")
@@ -193,8 +195,6 @@ class BookletDocument:
                               "w:right": twips(right), "w:header": twips(HEADER_DISTANCE),
                               "w:footer": twips(HEADER_DISTANCE - 2), "w:gutter": "0"})
         sub(sect, "w:cols", {"w:space": "425"})
-        if centered:
-            sub(sect, "w:vAlign", {"w:val": "center"})
         return sect
 
     def text_width_mm(self, orientation: str | None = None) -> float:
@@ -243,18 +243,28 @@ class BookletDocument:
 
     # -- cover -----------------------------------------------------------
     def draw_cover(self) -> None:
-        """Title block and issuer, centered on the page by the section's vertical alignment."""
+        """Title block at about a third of the page, issuer and year toward the foot.
+
+        Spacing is explicit rather than the section's vertical centering, which
+        LibreOffice ignores; the title's height is estimated from its length.
+        """
         booklet = self.booklet
+        height, width = self.text_height_mm(), self.text_width_mm()
+        used = 0.0
         if booklet.logo and Path(booklet.logo).is_file():
             logo = self.styled_paragraph("封面单位")
+            logo.paragraph_format.space_before = Mm(height * 0.12)
             logo.add_run().add_picture(str(booklet.logo), height=Mm(25))
-            logo.paragraph_format.space_after = Mm(12)
-        self.styled_paragraph("封面标题", booklet.title)
+            used += height * 0.12 + 25
+        title = self.styled_paragraph("封面标题", booklet.title)
+        before = max(height * 0.28 - used, 8)
+        title.paragraph_format.space_before = Mm(before)
+        used += before + text_height_mm(booklet.title, COVER_TITLE_SIZE, width, 1.3) + 4
         if booklet.subtitle:
             self.styled_paragraph("封面副标题", booklet.subtitle)
-        gap = 55 if self.orientation == "landscape" else 110
+            used += text_height_mm(booklet.subtitle, COVER_SUBTITLE_SIZE, width, 1.2) + 2
         bureau = self.styled_paragraph("封面单位", booklet.bureau)
-        bureau.paragraph_format.space_before = Mm(gap)
+        bureau.paragraph_format.space_before = Mm(max(height * 0.72 - used, 12))
         if booklet.year:
             self.styled_paragraph("封面单位", f"{booklet.year}年")
 
@@ -365,7 +375,7 @@ class BookletDocument:
         lay = charts.layout(block.chart, max_width=self.text_width_mm(), font_size=10.5)
         scale = min(1.0, (self.text_height_mm() - 12) / lay.height) if lay.height else 1.0
         paragraph = self.styled_paragraph("图")
-        drawing_id = self.take_id()
+        drawing_id = self.take_drawing_id()
         paragraph._p.append(parse_xml(chart_run_xml(lay, scale, drawing_id, block.title or "流程图")))
         self.page_started = False
 
@@ -492,6 +502,10 @@ class BookletDocument:
         paragraph.insert(position, start)
         paragraph.insert(position + 1, end)
 
+    def take_drawing_id(self) -> int:
+        """An id no picture or shape uses yet (a chart's shapes take the ones after it)."""
+        return self.document.part.next_id  # how python-docx numbers its pictures too
+
     def take_id(self) -> int:
         self.next_id += 1
         return self.next_id
@@ -605,6 +619,13 @@ def table_cell(cell: Cell, columns: list[float], column: int, continued: bool, h
     return tc
 
 
+def text_height_mm(text: str, size_pt: float, width_mm: float, leading: float) -> float:
+    em = size_pt * 0.3528
+    per_line = max(int(width_mm / em), 1)
+    lines = sum(max(1, math.ceil(text_width_em(line) / per_line)) for line in text.split("\n"))
+    return lines * em * leading
+
+
 def row_height_mm(cells, columns: list[float]) -> float:
     """A generous estimate of a row's height: CJK characters are one em wide."""
     em = TABLE_SIZE * 0.3528
@@ -627,24 +648,28 @@ def text_width_em(text: str) -> float:
 # Charts as DrawingML
 # ----------------------------------------------------------------------------
 def chart_run_xml(lay, scale: float, drawing_id: int, name: str) -> str:
-    """A run holding the chart as an inline group of shapes, ``scale`` applied to everything."""
+    """A run holding the chart as an inline group of shapes, ``scale`` applied to everything.
+
+    Shape ids follow ``drawing_id`` (the caller reserves them); text boxes hold
+    one paragraph per laid-out line and do not wrap, so Word breaks lines
+    where the layout did.
+    """
     width, height = emu(lay.width * scale), emu(lay.height * scale)
-    shapes = []
-    shape_id = drawing_id * 1000
-    for box in lay.boxes:
-        shape_id += 1
-        shapes.append(box_shape_xml(box, scale, shape_id))
-    for arrow in lay.arrows:
+    shapes, shape_id = [], drawing_id
+    for arrow in lay.arrows:  # lines first: boxes (white) and labels lie on top
         shape_id += 1
         shapes.append(arrow_shape_xml(arrow, scale, shape_id))
-        if arrow.label_lines and arrow.label_box:
-            shape_id += 1
-            shapes.append(label_shape_xml(arrow, scale, shape_id))
-    alt = "；".join(lay.reading())
+    for thing in in_reading_order(lay):  # text in the order a reader takes it in
+        shape_id += 1
+        if hasattr(thing, "lines"):
+            shapes.append(box_shape_xml(thing, scale, shape_id))
+        else:
+            shapes.append(label_shape_xml(thing, scale, shape_id))
+    alt = "；".join(text.replace("\n", "") for text in lay.reading())
     return (
         f'<w:r {NAMESPACES}><w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
         f'<wp:extent cx="{width}" cy="{height}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
-        f'<wp:docPr id="{drawing_id}" name="{escape(name, QUOTES)}" descr="{escape(alt, QUOTES)}"/>'
+        f'<wp:docPr id="{drawing_id}" name="{attr(name)}" descr="{attr(alt)}"/>'
         f'<wp:cNvGraphicFramePr/>'
         f'<a:graphic><a:graphicData uri="{WPG}"><wpg:wgp><wpg:cNvGrpSpPr/>'
         f'<wpg:grpSpPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{width}" cy="{height}"/>'
@@ -654,48 +679,89 @@ def chart_run_xml(lay, scale: float, drawing_id: int, name: str) -> str:
     )
 
 
-QUOTES = {'"': "&quot;"}
+def in_reading_order(lay) -> list:
+    """Boxes and labelled arrows in the order of ``lay.reading()`` (then any left over)."""
+    pending = list(lay.boxes) + [a for a in lay.arrows if a.label_lines and a.label_box]
+    ordered = []
+    for text in lay.reading():
+        match = next((p for p in pending if text_of_shape(p) == text), None)
+        if match is not None:
+            pending.remove(match)
+            ordered.append(match)
+    return ordered + pending
+
+
+def text_of_shape(thing) -> str:
+    if hasattr(thing, "lines"):
+        return getattr(thing, "text", "") or "".join(thing.lines)
+    return thing.label or "".join(thing.label_lines)
+
+
+def attr(text: str) -> str:
+    return escape(text, {'"': "&quot;", "\n": "&#10;"})
+
+
+def outline_xml(dashed: bool) -> str:
+    dash = '<a:prstDash val="dash"/>' if dashed else ""
+    return f'<a:ln w="9525"><a:solidFill><a:srgbClr val="000000"/></a:solidFill>{dash}</a:ln>'
 
 
 def box_shape_xml(box, scale: float, shape_id: int) -> str:
-    dash = '<a:prstDash val="dash"/>' if getattr(box, "dashed", False) else ""
-    line = (f'<a:ln w="9525"><a:solidFill><a:srgbClr val="000000"/></a:solidFill>{dash}</a:ln>')
-    return text_shape_xml(shape_id, f"框{shape_id}", (box.x, box.y, box.w, box.h), scale,
-                          box.lines, box.font_size, getattr(box, "bold", False),
-                          fill='<a:solidFill><a:srgbClr val="FFFFFF"/></a:solidFill>', line=line,
-                          align="left" if len(box.lines) > 1 and box.kind in ("materials", "note") else "center")
+    radius = getattr(box, "radius", 0.0)
+    geometry = '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+    if radius > 0:  # roundRect's adjustment is the radius as a share of the shorter side
+        share = min(50000, round(radius / max(min(box.w, box.h), 0.1) * 100000))
+        geometry = f'<a:prstGeom prst="roundRect"><a:avLst><a:gd name="adj" fmla="val {share}"/></a:avLst></a:prstGeom>'
+    text = ChartText(box.lines, box.font_size, getattr(box, "line_height", 0.0),
+                     getattr(box, "bold", False), getattr(box, "align", "center"))
+    fill = '<a:solidFill><a:srgbClr val="FFFFFF"/></a:solidFill>'
+    return text_shape_xml(shape_id, f"框{shape_id}", (box.x, box.y, box.w, box.h), scale, text,
+                          geometry, fill + outline_xml(getattr(box, "dashed", False)))
 
 
 def label_shape_xml(arrow, scale: float, shape_id: int) -> str:
-    size = getattr(arrow, "font_size", None) or 9
-    return text_shape_xml(shape_id, f"标注{shape_id}", arrow.label_box, scale, arrow.label_lines, size,
-                          False, fill="<a:noFill/>", line="<a:ln><a:noFill/></a:ln>", align="center")
+    text = ChartText(arrow.label_lines, getattr(arrow, "font_size", 0.0) or 9.0,
+                     getattr(arrow, "line_height", 0.0), False, "center")
+    geometry = '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+    return text_shape_xml(shape_id, f"标注{shape_id}", arrow.label_box, scale, text, geometry,
+                          '<a:noFill/><a:ln><a:noFill/></a:ln>')
 
 
-def text_shape_xml(shape_id, name, rect, scale, lines, font_size, bold, fill, line, align) -> str:
+class ChartText:
+    """The text of a box or label: its lines, size (pt), line height (mm), weight and alignment."""
+
+    def __init__(self, lines, size, line_height, bold, align):
+        self.lines = list(lines) or [""]
+        self.size = size
+        self.line_height = line_height or size * 0.3528 * 1.35
+        self.bold = bold
+        self.align = align if align in ("left", "center") else "center"
+
+
+def text_shape_xml(shape_id, name, rect, scale, text: ChartText, geometry, outline) -> str:
     x, y, w, h = (v * scale for v in rect)
-    size = max(font_size * scale, 5)
-    paragraphs = "".join(chart_line_xml(text, size, bold, align) for text in (lines or [""]))
+    size, line_height = text.size * scale, text.line_height * scale
+    left_pad = emu(0.55 * size * 0.3528) if text.align == "left" else 0
+    paragraphs = "".join(chart_line_xml(line, size, line_height, text.bold, text.align) for line in text.lines)
     return (
         f'<wps:wsp><wps:cNvPr id="{shape_id}" name="{name}"/><wps:cNvSpPr/>'
         f'<wps:spPr><a:xfrm><a:off x="{emu(x)}" y="{emu(y)}"/><a:ext cx="{emu(w)}" cy="{emu(h)}"/></a:xfrm>'
-        f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom>{fill}{line}</wps:spPr>'
+        f'{geometry}{outline}</wps:spPr>'
         f'<wps:txbx><w:txbxContent>{paragraphs}</w:txbxContent></wps:txbx>'
-        '<wps:bodyPr rot="0" vert="horz" wrap="none" lIns="0" tIns="0" rIns="0" bIns="0" '
-        'anchor="ctr" anchorCtr="1"><a:noAutofit/></wps:bodyPr></wps:wsp>'
+        f'<wps:bodyPr rot="0" vert="horz" wrap="none" lIns="{left_pad}" tIns="0" rIns="0" bIns="0" '
+        'anchor="ctr" anchorCtr="0"><a:noAutofit/></wps:bodyPr></wps:wsp>'
     )
 
 
-def chart_line_xml(text: str, size_pt: float, bold: bool, align: str) -> str:
+def chart_line_xml(text: str, size_pt: float, line_height_mm: float, bold: bool, align: str) -> str:
     half_points = max(round(size_pt * 2), 8)
-    line_twips = round(size_pt * 1.25 * 20)
-    fonts = (f'<w:rFonts w:ascii="{BODY_FONT}" w:hAnsi="{BODY_FONT}" w:eastAsia="{BODY_FONT}" '
-             f'w:cs="{BODY_FONT}"/>')
-    bold_xml = "<w:b/>" if bold else ""
+    font = HEADING_FONT if bold else BODY_FONT  # bold chart text is 黑体, as in the PDF
+    fonts = f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}"/>'
     return (
         f'<w:p><w:pPr><w:pStyle w:val="ChartText"/><w:spacing w:before="0" w:after="0" '
-        f'w:line="{line_twips}" w:lineRule="exact"/><w:jc w:val="{align}"/></w:pPr>'
-        f'<w:r><w:rPr>{fonts}{bold_xml}<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>'
+        f'w:line="{twips(line_height_mm)}" w:lineRule="exact"/><w:ind w:left="0" w:right="0" w:firstLine="0"/>'
+        f'<w:jc w:val="{align}"/></w:pPr>'
+        f'<w:r><w:rPr>{fonts}<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>'
         f'<w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>'
     )
 
@@ -705,19 +771,20 @@ def arrow_shape_xml(arrow, scale: float, shape_id: int) -> str:
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     left, top = min(xs), min(ys)
     width, height = max(max(xs) - left, 0.01), max(max(ys) - top, 0.01)
-    path = "".join(
-        f'<a:{"moveTo" if k == 0 else "lnTo"}><a:pt x="{emu(x - left)}" y="{emu(y - top)}"/>'
-        f'</a:{"moveTo" if k == 0 else "lnTo"}>'
-        for k, (x, y) in enumerate(points))
+    steps = []
+    for k, (x, y) in enumerate(points):
+        verb = "moveTo" if k == 0 else "lnTo"
+        steps.append(f'<a:{verb}><a:pt x="{emu(x - left)}" y="{emu(y - top)}"/></a:{verb}>')
     head = '<a:tailEnd type="triangle" w="med" len="med"/>' if getattr(arrow, "head", True) else ""
+    dash = '<a:prstDash val="dash"/>' if getattr(arrow, "dashed", False) else ""
     return (
         f'<wps:wsp><wps:cNvPr id="{shape_id}" name="箭头{shape_id}"/><wps:cNvCnPr/>'
         f'<wps:spPr><a:xfrm><a:off x="{emu(left)}" y="{emu(top)}"/>'
         f'<a:ext cx="{emu(width)}" cy="{emu(height)}"/></a:xfrm>'
         f'<a:custGeom><a:avLst/><a:gdLst/><a:ahLst/><a:cxnLst/><a:rect l="0" t="0" r="r" b="b"/>'
-        f'<a:pathLst><a:path w="{emu(width)}" h="{emu(height)}" fill="none">{path}</a:path></a:pathLst>'
-        f'</a:custGeom><a:noFill/><a:ln w="9525"><a:solidFill><a:srgbClr val="000000"/></a:solidFill>'
-        f'{head}</a:ln></wps:spPr><wps:bodyPr/></wps:wsp>'
+        f'<a:pathLst><a:path w="{emu(width)}" h="{emu(height)}" fill="none">{"".join(steps)}</a:path>'
+        f'</a:pathLst></a:custGeom><a:noFill/><a:ln w="9525"><a:solidFill><a:srgbClr val="000000"/>'
+        f'</a:solidFill>{dash}{head}</a:ln></wps:spPr><wps:bodyPr/></wps:wsp>'
     )
 
 
@@ -754,8 +821,8 @@ def define_styles(document, text_width_mm: float) -> None:
     paragraph_style(styles, "表格正文", BODY_FONT, TABLE_SIZE, style_id="TableText", line=1.15)
     paragraph_style(styles, "表头", HEADING_FONT, TABLE_SIZE, style_id="TableHeading", align="center")
     paragraph_style(styles, "流程图文字", BODY_FONT, TABLE_SIZE, style_id="ChartText")
-    paragraph_style(styles, "封面标题", HEADING_FONT, 24, align="center", after=12, line=1.3)
-    paragraph_style(styles, "封面副标题", HEADING_FONT, 18, align="center", after=6)
+    paragraph_style(styles, "封面标题", HEADING_FONT, COVER_TITLE_SIZE, align="center", after=12, line=1.3)
+    paragraph_style(styles, "封面副标题", HEADING_FONT, COVER_SUBTITLE_SIZE, align="center", after=6)
     paragraph_style(styles, "封面单位", BODY_FONT, 16, align="center", after=6)
     paragraph_style(styles, "目录标题", HEADING_FONT, 18, align="center", after=18)
     for depth, indent in ((1, 0), (2, 2)):
