@@ -137,7 +137,8 @@ class BookletDocument:
         self.orientation = "landscape" if booklet.landscape else "portrait"
         self.document = Document()
         self.body = self.document.element.body
-        self.next_id = 1  # bookmark and drawing ids, unique in the document
+        self.next_id = 1  # bookmark ids
+        self.next_drawing_id = 1  # ids of pictures and shapes
         self.bookmarks: set[str] = set()
         self.part_slugs = {part.slug for _, part in printed_parts(booklet.parts)}
         self.page_started = True  # nothing on the current page yet: no break needed
@@ -145,6 +146,7 @@ class BookletDocument:
     # -- the whole -----------------------------------------------------
     def build(self):
         define_styles(self.document, self.text_width_mm())
+        self.style_ids = {style.name: style.style_id for style in self.document.styles}
         set_settings(self.document, self.booklet)
         self.clear_body()
         self.draw_cover()
@@ -160,12 +162,13 @@ class BookletDocument:
         for child in list(self.body):
             if child.tag != qn("w:sectPr"):
                 self.body.remove(child)
+        self.sentinel = self.body.find(qn("w:sectPr"))  # everything is inserted before it
 
     # -- sections ------------------------------------------------------
     def end_section(self, orientation: str, margins=None) -> None:
         """Close the section drawn so far (in ``orientation``); what follows starts on a new page."""
         sect = self.new_sectPr(orientation, margins)
-        last = self.body[-2] if len(self.body) > 1 else None
+        last = self.sentinel.getprevious()
         if last is None or last.tag != qn("w:p") or last.find(qn("w:pPr") + "/" + qn("w:sectPr")) is not None:
             last = self.paragraph()
         last.get_or_add_pPr().append(sect)  # sectPr is the last child of pPr
@@ -173,16 +176,18 @@ class BookletDocument:
 
     def finish(self, orientation: str) -> None:
         """The body's own sectPr: the last section, unless that would be an empty page."""
-        final = self.body.find(qn("w:sectPr"))
-        last = self.body[-2] if len(self.body) > 1 else None
+        final = self.sentinel
+        last = final.getprevious()
         closing = last.find(qn("w:pPr") + "/" + qn("w:sectPr")) if last is not None and last.tag == qn("w:p") else None
         if self.page_started and closing is not None:  # nothing after the last break: end there
             closing.getparent().remove(closing)
             if not list(last.iter(qn("w:t"))) and not list(last.iter(qn("w:drawing"))):
                 self.body.remove(last)
             final.getparent().replace(final, closing)
+            self.sentinel = closing
         else:
-            final.getparent().replace(final, self.new_sectPr(orientation))
+            self.sentinel = self.new_sectPr(orientation)
+            final.getparent().replace(final, self.sentinel)
 
     def new_sectPr(self, orientation: str, margins=None):
         width, height = A4 if orientation == "portrait" else A4[::-1]
@@ -255,8 +260,9 @@ class BookletDocument:
             logo = self.styled_paragraph("封面单位")
             logo.paragraph_format.space_before = Mm(height * 0.12)
             logo.add_run().add_picture(str(booklet.logo), height=Mm(25))
+            self.saw_picture(logo._p)
             used += height * 0.12 + 25
-        title = self.styled_paragraph("封面标题", booklet.title)
+        title = self.styled_paragraph("封面标题", balanced_title(booklet.title, COVER_TITLE_SIZE, width))
         before = max(height * 0.28 - used, 8)
         title.paragraph_format.space_before = Mm(before)
         used += before + text_height_mm(booklet.title, COVER_TITLE_SIZE, width, 1.3) + 4
@@ -341,7 +347,7 @@ class BookletDocument:
         anchors = list(table.anchors) + [None] * (len(table.rows) - len(table.anchors))
         for rows, anchor in zip(occupied_rows(table.rows, len(columns)), anchors):
             element.append(self.table_row(rows, columns, header=False, anchor=anchor))
-        self.body.insert(len(self.body) - 1, element)
+        self.sentinel.addprevious(element)
         self.page_started = False
 
     def table_row(self, placed, columns: list[float], header: bool, anchor: str | None = None):
@@ -375,7 +381,7 @@ class BookletDocument:
         lay = charts.layout(block.chart, max_width=self.text_width_mm(), font_size=10.5)
         scale = min(1.0, (self.text_height_mm() - 12) / lay.height) if lay.height else 1.0
         paragraph = self.styled_paragraph("图")
-        drawing_id = self.take_drawing_id()
+        drawing_id = self.take_drawing_ids(1 + len(lay.boxes) + 2 * len(lay.arrows))
         paragraph._p.append(parse_xml(chart_run_xml(lay, scale, drawing_id, block.title or "流程图")))
         self.page_started = False
 
@@ -392,7 +398,7 @@ class BookletDocument:
             png.seek(0)
             picture = self.styled_paragraph("二维码")
             picture.add_run().add_picture(png, width=Mm(28))
-            last_drawing(picture._p).set("descr", block.url)
+            self.saw_picture(picture._p).set("descr", block.url)
             self.styled_paragraph("二维码", "扫码办理")
         self.page_started = False
 
@@ -415,19 +421,23 @@ class BookletDocument:
         form = self.find_form(block.form_id)
         if not self.page_started:
             self.end_section(self.orientation)
-        first = len(self.body) - 1
+        before = self.sentinel.getprevious()
         self.append_form_body(self.render_form(form))
-        title = self.form_title_paragraph(first, form)
-        title.get_or_add_pPr().style = self.document.styles[heading_style(part, depth)].style_id
+        title = self.form_title_paragraph(before, form)
+        title.get_or_add_pPr().style = self.style_ids[heading_style(part, depth)]
         self.bookmark(title, part.slug)
         for extra in rest:
             self.draw_block(extra)
         self.end_section(form.orientation, margins=(FORM_MARGIN,) * 4)
 
-    def form_title_paragraph(self, first: int, form):
-        """The appended form's title line: the first paragraph in the 黑体 title size."""
+    def form_title_paragraph(self, before, form):
+        """The appended form's title line (the body after ``before``), found by its text."""
         wanted = self.edition.form_title(form)
-        paragraphs = [c for c in list(self.body)[first:-1] if c.tag == qn("w:p")]
+        paragraphs, element = [], before.getnext() if before is not None else self.body[0]
+        while element is not None and element is not self.sentinel:
+            if element.tag == qn("w:p"):
+                paragraphs.append(element)
+            element = element.getnext()
         for paragraph in paragraphs:
             if "".join(t.text or "" for t in paragraph.iter(qn("w:t"))).strip() == wanted:
                 return paragraph
@@ -460,8 +470,8 @@ class BookletDocument:
             for paragraph in element.iter(qn("w:p")):
                 props = paragraph.get_or_add_pPr()
                 if props.find(qn("w:pStyle")) is None:
-                    props.style = self.document.styles["表格文字"].style_id
-            self.body.insert(len(self.body) - 1, element)
+                    props.style = self.style_ids["表格文字"]
+            self.sentinel.addprevious(element)
         self.page_started = False
 
     def relink_pictures(self, element, source) -> None:
@@ -474,14 +484,15 @@ class BookletDocument:
     # -- small helpers -------------------------------------------------------------
     def paragraph(self):
         p = OxmlElement("w:p")
-        self.body.insert(len(self.body) - 1, p)
+        self.sentinel.addprevious(p)
         return p
 
     def styled_paragraph(self, style: str, text: str | None = None):
         from docx.text.paragraph import Paragraph
 
-        paragraph = Paragraph(self.paragraph(), self.document._body)
-        paragraph.style = self.document.styles[style]
+        p = self.paragraph()
+        sub(sub(p, "w:pPr"), "w:pStyle", {"w:val": self.style_ids[style]})
+        paragraph = Paragraph(p, self.document._body)
         if text:
             add_text(paragraph, text)
         return paragraph
@@ -502,9 +513,17 @@ class BookletDocument:
         paragraph.insert(position, start)
         paragraph.insert(position + 1, end)
 
-    def take_drawing_id(self) -> int:
-        """An id no picture or shape uses yet (a chart's shapes take the ones after it)."""
-        return self.document.part.next_id  # how python-docx numbers its pictures too
+    def take_drawing_ids(self, count: int) -> int:
+        """The first of ``count`` drawing-object ids nothing uses yet (docPr/cNvPr ids are unique)."""
+        first = self.next_drawing_id
+        self.next_drawing_id += count
+        return first
+
+    def saw_picture(self, paragraph):
+        """python-docx numbered a picture (max id + 1): continue after it.  Returns its docPr."""
+        properties = list(paragraph.iter(qn("wp:docPr")))[-1]
+        self.next_drawing_id = max(self.next_drawing_id, int(properties.get("id")) + 1)
+        return properties
 
     def take_id(self) -> int:
         self.next_id += 1
@@ -617,6 +636,34 @@ def table_cell(cell: Cell, columns: list[float], column: int, continued: bool, h
         if line:
             p.append(text_run(line, bold=cell.bold and not header))
     return tc
+
+
+def balanced_title(title: str, size_pt: float, width_mm: float) -> str:
+    """A title too long for one line, broken into two even lines at the best place.
+
+    Word would fill the first line and leave a character or two on the
+    second ("…办事指 / 南"); a break after closing punctuation or before an
+    opening bracket near the middle reads as typeset.  The text is unchanged.
+    """
+    if "\n" in title or text_width_em(title) * size_pt * 0.3528 <= width_mm * 0.95:
+        return title
+    def fits(k):
+        return max(text_width_em(title[:k]), text_width_em(title[k:])) * size_pt * 0.3528 <= width_mm
+
+    def allowed(k):
+        return title[k] not in NO_LINE_START and title[k - 1] not in NO_LINE_END
+
+    middle = len(title) / 2
+    places = [k for k in range(1, len(title)) if allowed(k) and fits(k)]
+    natural = [k for k in places if title[k - 1] in "”）》」』、，：" or title[k] in "“（《「『"]
+    if not places:
+        return title
+    best = min(natural or places, key=lambda k: abs(k - middle))
+    return title[:best] + "\n" + title[best:]
+
+
+NO_LINE_START = set("，。、；：？！）》」』”’,.;:?!)")
+NO_LINE_END = set("（《「『“‘([")
 
 
 def text_height_mm(text: str, size_pt: float, width_mm: float, leading: float) -> float:
@@ -786,10 +833,6 @@ def arrow_shape_xml(arrow, scale: float, shape_id: int) -> str:
         f'</a:pathLst></a:custGeom><a:noFill/><a:ln w="9525"><a:solidFill><a:srgbClr val="000000"/>'
         f'</a:solidFill>{dash}{head}</a:ln></wps:spPr><wps:bodyPr/></wps:wsp>'
     )
-
-
-def last_drawing(paragraph):
-    return list(paragraph.iter(qn("wp:docPr")))[-1]
 
 
 # ----------------------------------------------------------------------------
