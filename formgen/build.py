@@ -93,6 +93,10 @@ def catalog_name(edition_id: str) -> str:
     return f"{edition_id}-事项清单.xlsx"
 
 
+def _exports(edition_id: str) -> frozenset[str]:
+    return frozenset({f"{edition_id}.md", f"{edition_id}.json"})
+
+
 def has_catalog(resolved: ResolvedEdition) -> bool:
     """Editions that list items get the catalog sheet; a package guide lists packages instead."""
     return bool(resolved.items) and resolved.edition.style != "package_guide"
@@ -148,7 +152,7 @@ def build_edition(library: Library, edition_id: str, folder: Path | None = None,
     """
     resolved = library.edition(edition_id)
     folder = Path(folder or default_folder(edition_id))
-    check_folder_target(folder, overwrite, marker=MANIFEST)
+    check_folder_target(folder, overwrite, marker=MANIFEST, legacy=_exports(edition_id))
     result = BuildResult(edition_id, folder)
     try:
         with staging_folder(folder, overwrite) as tmp:
@@ -171,7 +175,7 @@ def build_all(library: Library, root: Path | None = None, *, overwrite: bool = F
     """
     root = Path(root or DEFAULT_ROOT)
     for edition_id in library.editions:
-        check_folder_target(root / edition_id, overwrite, marker=MANIFEST)
+        check_folder_target(root / edition_id, overwrite, marker=MANIFEST, legacy=_exports(edition_id))
     results, failures = [], []
     for edition_id in library.editions:
         try:
@@ -343,8 +347,13 @@ def _size(size: int) -> str:
 # --------------------------------------------------------------------------
 # Folder swapping
 # --------------------------------------------------------------------------
-def check_folder_target(target: Path, overwrite: bool, marker: str) -> None:
-    """Refuse a target that exists (unless overwrite) or that is not our own earlier output."""
+def check_folder_target(target: Path, overwrite: bool, marker: str, legacy: frozenset[str] = frozenset()) -> None:
+    """Refuse a target that exists (unless overwrite) or that is not our own earlier output.
+
+    ``legacy`` names files an older formgen wrote there without a marker
+    (``EDITION.md`` and ``EDITION.json`` from the first scripts/run.sh): a
+    folder holding only those may be replaced too.
+    """
     target = Path(target)
     if not target.exists() and not target.is_symlink():
         return
@@ -354,7 +363,7 @@ def check_folder_target(target: Path, overwrite: bool, marker: str) -> None:
         return  # an empty folder holds nothing to lose
     if not overwrite:
         raise InputError(f"{target} already exists; pass --overwrite to replace it, or choose another -o")
-    if not (target / marker).exists():
+    if not (target / marker).exists() and not {p.name for p in target.iterdir()} <= legacy:
         raise InputError(f"{target} is not a formgen output (it has no {marker}); "
                          f"refusing to replace it even with --overwrite; choose another -o")
 

@@ -212,3 +212,12 @@ def test_check_reports_a_missing_or_bad_logo(county_data):
     (county_data / "editions" / "shixian" / "emblem.png").write_text("not an image", encoding="utf-8")
     problems = [str(p) for p in check_all(county_data).errors()]
     assert any("is not a PNG or JPEG image" in p for p in problems), problems
+
+
+def test_overwrite_accepts_the_old_run_sh_exports(mini, tmp_path):
+    folder = tmp_path / "prov"
+    folder.mkdir()
+    (folder / "prov.md").write_text("old", encoding="utf-8")
+    (folder / "prov.json").write_text("{}", encoding="utf-8")
+    build_edition(open_library(mini), "prov", folder, overwrite=True, booklet_formats=())
+    assert (folder / "manifest.json").exists() and (folder / "prov.md").read_text(encoding="utf-8") != "old"
