@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import Problem
+from .flows import expand, reading_text
 from .library import Library, load_library
 from .models import Flow, Form, Item, Material
 from .yamlio import line_of
@@ -214,6 +215,26 @@ def _check_flows(library, flows: list[Flow], tree, display) -> None:
                     library.add(Problem(display, line_of(tree, ("flows", index, "edges", e_index)),
                                         f"flows[{index}].edges[{e_index}]", f"edge names unknown node '{end}'",
                                         f"use a node id of this flow: {', '.join(sorted(ids))}"))
+        _check_reading(library, flow, index, tree, display)
+
+
+def _check_reading(library, flow: Flow, index: int, tree, display) -> None:
+    """Every `reading:` entry names a node, a labelled edge or the title, once."""
+    chart = expand(flow, library.presets)
+    seen = set()
+    for r_index, entry in enumerate(flow.reading):
+        where = line_of(tree, ("flows", index, "reading", r_index))
+        key = f"flows[{index}].reading[{r_index}]"
+        if entry in seen:
+            library.add(Problem(display, where, key, f"'{entry}' is listed twice",
+                                "list each box, edge label and the title once"))
+        seen.add(entry)
+        try:
+            reading_text(chart, entry)
+        except ValueError as err:
+            library.add(Problem(display, where, key, str(err),
+                                f"use a node id ({', '.join(n.id for n in chart.nodes)}), "
+                                "'from>to' for a labelled edge, or 'title'"))
 
 
 def _check_placeholders(library, stored, resolved) -> None:

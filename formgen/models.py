@@ -134,6 +134,9 @@ class Flow(Strict):
     preset: str | None = None  # a name in data/flows.yaml
     nodes: list[FlowNode] = []
     edges: list[FlowEdge] = []
+    # The chart's texts in the order the source lays them out (see flows.reading_order):
+    # a node id, "from>to" for the label of that edge, or "title" for the caption.
+    reading: list[str] = []
 
 
 class DiseaseList(Strict):

@@ -109,3 +109,21 @@ def test_cli_check_exit_codes(run, mini):
     bad = run("check", data=mini)
     assert bad.exit_code == 1
     assert "02-b.yaml:4 [bogus]: error: unknown key" in bad.output
+
+
+def test_bad_reading_entry_names_line_key_and_fix(mini):
+    path = mini / "editions/prov/items/01-a.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "flows: [{preset: standard}]\n",
+        "flows:\n  - preset: standard\n    reading:\n      - apply\n      - no-such-box\n"
+        "      - apply>accept\n      - accept>notify\n      - title\n"), encoding="utf-8")
+    problems = problems_in(mini)
+    unknown = only(problems, "unknown node 'no-such-box'")
+    assert (unknown.key, unknown.line) == ("flows[0].reading[1]", 15)
+    assert unknown.file.endswith("prov/items/01-a.yaml")
+    assert "'from>to'" in unknown.fix and "apply" in unknown.fix
+    unlabelled = only(problems, "from 'apply' to 'accept' has no label")
+    assert (unlabelled.key, unlabelled.line) == ("flows[0].reading[2]", 16)
+    untitled = only(problems, "the flow has no title")
+    assert untitled.key == "flows[0].reading[4]"
+    assert len(problems) == 3  # accept>notify is a labelled edge of the preset: fine
