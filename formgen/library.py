@@ -210,6 +210,19 @@ class Library:
                     merged[key] = [*_listed(merged.get(key)), *_listed(extra)]
         return merged
 
+    def added_count(self, chain: list[str], item_id: str, key: str) -> int:
+        """How many of the merged item's ``key`` entries (notes, faq) are ``add_<key>`` additions.
+
+        They are the last ones: counted from the nearest file that replaces ``key``
+        outward, so a booklet can print a county's local notes apart from the province's.
+        """
+        count = 0
+        for source in self.item_sources(chain, item_id):  # nearest first
+            count += len(_listed(source.raw.get(f"add_{key}")))
+            if key in source.raw:
+                break
+        return count
+
     def _item_order(self, chain: list[str]) -> tuple[list[tuple[str, str | None]], bool]:
         for edition_id in chain:
             stored = self.editions[edition_id]

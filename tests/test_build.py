@@ -221,3 +221,30 @@ def test_overwrite_accepts_the_old_run_sh_exports(mini, tmp_path):
     (folder / "prov.json").write_text("{}", encoding="utf-8")
     build_edition(open_library(mini), "prov", folder, overwrite=True, booklet_formats=())
     assert (folder / "manifest.json").exists() and (folder / "prov.md").read_text(encoding="utf-8") != "old"
+
+
+def test_county_booklet_model_carries_its_own_details(county_data):
+    from formgen.booklet import LinkBlock, Para, Table, build_booklet
+    library = open_library(county_data)
+    booklet = build_booklet(library, library.edition("shixian"))
+    assert booklet.title == "示例县医疗保障经办政务服务事项办事指南" and booklet.year == 2025
+    assert booklet.bureau == "示例县医疗保障局" and booklet.logo.name == "logo.png"
+    service = booklet.parts[0]
+    assert service.title == "服务信息"
+    facts = {row[0].text: row[1].text for block in service.blocks if isinstance(block, Table) for row in block.rows}
+    assert facts["咨询电话"] == "0370-5550101，0370-5550103" and facts["投诉电话"] == "0370-5550102"
+    assert facts["办理地址"] == "示例县人民路188号示例县政务服务中心二楼"
+    assert any(isinstance(b, LinkBlock) and b.url.startswith("https://ybj.shixian") for b in service.blocks)
+    items = [p for p in booklet.parts if p.kind == "item"]
+    assert [p.number for p in items] == [f"{n}、" for n in range(1, 13)]
+    texts = [b.text for b in items[0].blocks if isinstance(b, Para)]
+    assert "注：示例县户籍居民可在户籍所在乡镇便民服务中心医保窗口办理。" in texts
+    assert "1、示例县新生儿什么时候可以参保？" in texts
+    # the province's catalog 备注 are not flowchart text: only the local note is printed
+    assert not any("各地应落实持居住证参保政策" in t for t in texts)
+
+
+def test_builtin_booklets_get_no_service_page(library):
+    from formgen.booklet import build_booklet
+    for edition in library.editions:
+        assert all(p.title != "服务信息" for p in build_booklet(library, library.edition(edition)).parts)
