@@ -18,6 +18,7 @@ home folder.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -110,11 +111,17 @@ def make_booklet(library: Library, resolved: ResolvedEdition):
     return build_booklet(library, resolved)
 
 
-def booklet_writer(fmt: str):
-    """A BookletWriter for ``fmt``; the HTML writer fills a folder we created ourselves."""
+def booklet_writer(fmt: str, library: Library, resolved: ResolvedEdition, **extra):
+    """A BookletWriter for ``fmt``, given whichever of library / edition it takes.
+
+    The HTML writer gets ``overwrite=True``: it fills a staging folder we made.
+    """
     from .writers import booklet_writer as writer_class
     cls = writer_class(fmt)
-    return cls(overwrite=True) if fmt == "html" else cls()
+    offered = {"library": library, "edition": resolved, "overwrite": True, **extra}
+    params = inspect.signature(cls).parameters
+    named = {k for k, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return cls(**{k: v for k, v in offered.items() if k in named})
 
 
 def write_booklet(library: Library, resolved: ResolvedEdition, fmt: str, target: Path,
@@ -124,7 +131,7 @@ def write_booklet(library: Library, resolved: ResolvedEdition, fmt: str, target:
         raise InputError(f"unknown booklet format '{fmt}'; use one of {', '.join(BOOKLET_FORMATS)}")
     target = Path(target)
     booklet = booklet if booklet is not None else make_booklet(library, resolved)
-    writer = booklet_writer(fmt)
+    writer = booklet_writer(fmt, library, resolved)
     if fmt == "html":
         check_folder_target(target, overwrite, marker="index.html")
         with staging_folder(target, overwrite) as tmp:
@@ -221,7 +228,7 @@ def _build_parts(library, resolved, tmp: Path, booklet_formats, progress) -> Ite
         for fmt in booklet_formats:
             name = booklet_name(edition_id, fmt)
             with step(f"booklet {fmt}", progress):
-                booklet_writer(fmt).write(booklet, tmp / name)
+                booklet_writer(fmt, library, resolved).write(booklet, tmp / name)
             if fmt != "html":
                 yield Entry(name, "booklet", fmt, title=title)
     yield from _build_forms(resolved, tmp, progress)
