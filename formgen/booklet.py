@@ -257,8 +257,34 @@ class _Builder:
             region=self.fill(e.region), bureau=self.fill(e.bureau), year=e.year,
             header_text=self.fill(e.title), landscape=e.style == "catalog", logo=self._logo(),
         )
-        booklet.parts = getattr(self, f"_{e.style}")()
+        service = self._service_part()
+        booklet.parts = ([service] if service else []) + getattr(self, f"_{e.style}")()
         return booklet
+
+    def _service_part(self) -> Part | None:
+        """The edition's own service details after the cover: a county's address, window, phones.
+
+        Package guides print these in every package's 基本信息 table instead; the
+        built-in catalog, flowchart and item-guide editions state none, so only
+        county editions get this page.
+        """
+        e = self.edition
+        if e.style == "package_guide" or not (e.contacts or e.online_url or e.online_note):
+            return None
+        c = e.contacts
+        facts = [("办理机构", c and c.department or e.bureau), ("办理地址", c and c.address),
+                 ("受理窗口", c and c.window), ("服务时间", c and c.hours),
+                 ("咨询电话", c and "，".join(c.consult_phone)), ("投诉电话", c and "，".join(c.complaint_phone)),
+                 ("监督电话", c and "，".join(c.supervise_phone)), ("网上办理地址", e.online_url or e.online_note)]
+        rows = [[Cell(label, bold=True, align="center"), Cell(self.fill(value))] for label, value in facts if value]
+        blocks: list[Block] = [Table([26, 74], [], rows)] + self.link(e.online_url)
+        return Part("服务信息", self.slug("service"), "front", blocks=blocks)
+
+    def local_entries(self, item, key: str) -> list:
+        """The notes / FAQ a county adds to an inherited item (``add_notes``, ``add_faq``)."""
+        count = self.library.added_count(self.ed.chain, item.id, key)
+        entries = getattr(item, key)
+        return entries[len(entries) - count:] if count else []
 
     def _logo(self) -> Path | None:
         if not self.edition.logo:
@@ -371,7 +397,10 @@ class _Builder:
         # The seed shows materials and their 注 inside the chart's 办理材料 box; an item
         # whose chart has no such box prints none (never the province's inherited list).
         has_box = any(c.chart.boxes("materials") for c in charts)
-        if has_box and item.materials and "materials" in self.own_keys(item):
+        # A county's item inherited from the province catalog has the catalog's plain
+        # chart (no materials box): its materials are listed above the chart instead.
+        from_catalog = "flows" not in self.own_keys(item)
+        if item.materials and (from_catalog or (has_box and "materials" in self.own_keys(item))):
             blocks.append(self.para(f"{item.materials_title or '办理材料'}：", "label"))
             blocks += [self.para(line, "body") for line in self.material_lines(item.materials)]
             notes = item.notes if "notes" in self.own_keys(item) else []
@@ -381,11 +410,26 @@ class _Builder:
             if chart.title == self.fill(item.name):
                 chart.title = None  # the part's heading already says it
             blocks.append(chart)
+        notes_printed = bool(item.materials) and "notes" in self.own_keys(item) and (
+            from_catalog or (has_box and "materials" in self.own_keys(item)))
+        blocks += self._local_blocks(item, notes_printed)
         blocks += self.link(item.online_url)
         number = f"{item.number}、" if item.number else ""
         code = item.code if "code" in self.own_keys(item) else ""  # the charts print no 事项编码
         return Part(self.fill(item.name), self.slug(item.id), "item", number=number,
                     code=code or "", blocks=blocks)
+
+    def _local_blocks(self, item, notes_printed: bool) -> list[Block]:
+        """A county's own notes and FAQ for an inherited item, after its chart."""
+        blocks: list[Block] = []
+        if not notes_printed:
+            blocks += [self.para(line if line.startswith("注") else f"注：{line}", "note")
+                       for line in self.note_lines(self.local_entries(item, "notes"))]
+        faq = item.faq if "faq" in self.own_keys(item) else self.local_entries(item, "faq")
+        if faq:
+            blocks.append(self.para("答疑", "heading"))
+            blocks += self.faq(faq)
+        return blocks
 
     # -- package guide (Wolong) --------------------------------------------
     def _package_guide(self) -> list[Part]:
