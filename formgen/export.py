@@ -91,16 +91,20 @@ def form_text_rows(form) -> list[str]:
 
 
 def _cell_text(cell, number: int | None = None) -> str:
-    parts = [_segments_text(cell.all_segments())] if not cell.counter else [str(number or "序号")]
+    """A cell's text; ``number`` is the roster line it is printed on, if any."""
+    roster = number is not None
+    parts = [_segments_text(cell.all_segments(), roster)] if not cell.counter else [str(number or "序号")]
     parts += [f"{i}.{t}" for i, t in enumerate(cell.items, 1)]
     return " ".join(p for p in parts if p)
 
 
-def _segments_text(segments) -> str:
+def _segments_text(segments, roster: bool = False) -> str:
     out = []
     for seg in segments:
         if seg.text is not None:
             out.append(seg.text.replace("\n", " "))
+        elif roster and seg.field.type == "date":
+            out.append("＿＿＿＿")  # a roster's date cells are left empty on paper
         else:
             out.append(field_text(seg.field))
     return "".join(out)

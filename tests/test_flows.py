@@ -39,3 +39,14 @@ def test_reading_gives_the_order_and_the_rest_follows():
 
 def test_title_is_read_only_where_reading_places_it():
     assert "城乡居民参保登记" not in reading_order(expand(flow(), {"standard": STANDARD}))
+
+
+def test_a_second_edge_between_the_same_boxes_is_numbered():
+    chart = expand(flow(edges=[{"from": "materials", "to": "apply"},
+                               {"from": "accept", "to": "notify", "label": "材料不齐全"},
+                               {"from": "accept", "to": "notify", "label": "数据不正确"}],
+                        reading=["accept>notify#2", "accept>notify"]), {"standard": STANDARD})
+    assert reading_order(chart)[:2] == ["数据不正确", "材料不齐全"]
+    # the default order names both labels, each once
+    default = reading_order(expand(flow(edges=chart.edges), {"standard": STANDARD}))
+    assert default.count("材料不齐全") == 1 and default.count("数据不正确") == 1
