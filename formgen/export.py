@@ -12,7 +12,7 @@ from functools import partial
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .flows import describe, expand, material_lines, reading_order
+from .flows import describe, expand, material_lines, reading_items
 from .layout import blank_text
 from .library import Library, ResolvedEdition
 from .models import LEVEL_NAMES
@@ -67,7 +67,7 @@ def edition_markdown(library: Library, resolved: ResolvedEdition) -> str:
         material_lines=material_lines,
         chart_lines=lambda flow, item=None: describe(expand(flow, library.presets, item)),
         chart_branches=lambda flow, item=None: expand(flow, library.presets, item).branches(),
-        chart_reading=lambda flow, item=None: reading_order(expand(flow, library.presets, item)),
+        chart_reading=lambda flow, item=None: reading_items(expand(flow, library.presets, item)),
         level_names=LEVEL_NAMES,
         form_cells=form_text_rows,
         cn=chinese_number,

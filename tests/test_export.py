@@ -79,8 +79,10 @@ def test_charts_follow_their_reading_order(library):
     text = edition_markdown(library, library.edition("henan-flowcharts"))
     section = text[text.index("### 门诊费用报销"):text.index("### 住院费用报销")]
     lines = [line for line in section.splitlines()[1:] if line.strip()]
-    # the seed reads the payment box, then the caption, then the chart from the top
-    assert lines[:4] == ["拨付", "门诊费用报销", "申请", "材料不齐全"]
+    # the seed reads the payment box, then the caption (bold), then the chart from the top
+    assert lines[:4] == ["- 拨付", "- **门诊费用报销**", "- 申请", "- 材料不齐全"]
+    # a box's lines stay in one list entry
+    assert "- 办理材料：  \n  1.医保电子凭证或有效身份证件或社保卡；  \n  2.医院收费票据；" in section
 
 
 def test_package_materials_are_the_guides_table(library):
@@ -102,4 +104,5 @@ def test_blank_fields_read_as_on_paper(library):
 
 def test_material_notes_are_printed(library):
     text = edition_markdown(library, library.edition("puyang"))
-    assert "或批准单位变更的文件；\n　非关键信息时可不提供辅助材料；\n　鼓励医保经办机构通过数据共享获取信息。" in text
+    # in the chart's materials box: each note on its own line, indented under its material
+    assert "或批准单位变更的文件；  \n  　非关键信息时可不提供辅助材料；  \n  　鼓励医保经办机构通过数据共享获取信息。" in text
