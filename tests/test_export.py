@@ -30,7 +30,7 @@ SHORT_OF_TARGET = {
               "model; chart boxes interleaved into the forms",
 }
 # No regression below today's figures, whatever the target.
-FLOOR = {"henan-flowcharts": 94.5, "henan-2024": 98.0, "puyang": 96.5, "wolong": 95.0, "yunnan": 97.0}
+FLOOR = {"henan-flowcharts": 94.5, "henan-2024": 98.0, "puyang": 96.5, "wolong": 95.5, "yunnan": 98.0}
 
 
 @pytest.fixture(scope="module")
