@@ -107,6 +107,7 @@ def _check_edition(library: Library, edition_id: str) -> None:
     _check_items(library, stored, chain, resolved)
     _check_packages(library, stored, resolved)
     _check_placeholders(library, stored, resolved)
+    _check_logo(library, stored, resolved)
 
 
 def _check_form_refs(library, stored, resolved) -> None:
@@ -333,3 +334,23 @@ def _strip_path(message: str, path: Path) -> str:
     """Messages from the writers start with the template's path; the Problem already names the file."""
     prefix = f"{path}: "
     return message[len(prefix):] if message.startswith(prefix) else message
+
+
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+def _check_logo(library, stored, resolved) -> None:
+    """A logo the edition names must be a PNG or JPEG file (relative to its folder)."""
+    if not stored.edition.logo or resolved.logo is None:
+        return
+    where = line_of(stored.tree, ("logo",))
+    path = resolved.logo
+    if not path.is_file():
+        library.add(Problem(stored.display, where, "logo", f"logo file '{stored.edition.logo}' not found (looked for {path})",
+                            "put the image in the edition folder and give its name, e.g. logo: logo.png"))
+        return
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not any(head.startswith(sig) for sig in IMAGE_SIGNATURES):
+        library.add(Problem(stored.display, where, "logo", f"logo file '{stored.edition.logo}' is not a PNG or JPEG image",
+                            "save the logo as .png (or .jpg) and point logo: at it"))

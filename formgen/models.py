@@ -396,7 +396,7 @@ class Edition(Strict):
     contacts: Contacts | None = None
     online_url: str | None = None
     online_note: str | None = None
-    logo: str | None = None
+    logo: str | None = None  # PNG or JPEG file, relative to the edition folder (check verifies it)
     foreword: list[str] = []
     groups: list[Group] = []
     items: list[ItemRef] | None = None  # None: the edition's own item files, in file order
