@@ -7,6 +7,8 @@ problems are collected and reported together.
 """
 from __future__ import annotations
 
+import re
+from importlib import import_module
 from pathlib import Path
 
 from .errors import Problem
@@ -25,8 +27,10 @@ def open_library(root: Path | None = None) -> Library:
 
 
 def check_all(root: Path | None = None) -> Library:
+    """Everything `formgen check` reports: the data, then the Word and Excel templates."""
     library = load_library(root)
     run_checks(library)
+    check_templates(library)
     return library
 
 
@@ -234,7 +238,7 @@ def _check_reading(library, flow: Flow, index: int, tree, display) -> None:
         except ValueError as err:
             library.add(Problem(display, where, key, str(err),
                                 f"use a node id ({', '.join(n.id for n in chart.nodes)}), "
-                                "'from>to' for a labelled edge, or 'title'"))
+                                "'from>to' (or 'from>to#2' for a second edge between them) for a labelled edge, or 'title'"))
 
 
 def _check_placeholders(library, stored, resolved) -> None:
@@ -251,6 +255,85 @@ def _check_placeholders(library, stored, resolved) -> None:
             library.add(Problem(stored.display, line_of(stored.tree, ("forms",)), "placeholders",
                                 f"form title '{title}' has placeholder XX but the edition declares none",
                                 "add placeholders: {XX: <region name>}", severity="warning"))
+
+
+# --------------------------------------------------------------------------
+# Word and Excel templates
+# --------------------------------------------------------------------------
+TEMPLATE_FORMATS = ("docx", "xlsx")
+TEMPLATE_FIX = ("rebuild it with `formgen templates build`, or correct it in {app} "
+                "(docs/data-model.md, Templates)")
+
+
+def templates_root(library: Library) -> Path:
+    """``templates/`` beside the data folder: the repository's templates for the built-in data."""
+    return library.root.parent / "templates"
+
+
+def check_templates(library: Library) -> None:
+    """Every template under templates/docx and templates/xlsx against its form.
+
+    A default template is ``<fmt>/<form-id>.<fmt>``; an edition's own is
+    ``<fmt>/<edition-id>/<form-id>.<fmt>`` (looked up edition first, then the
+    editions it extends, then the default).  Only `formgen check` runs this:
+    the writers check the one template they use before rendering.
+    """
+    root = templates_root(library)
+    for fmt in TEMPLATE_FORMATS:
+        folder = root / fmt
+        if not folder.is_dir():
+            continue
+        module = import_module(f"formgen.writers.{fmt}")
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith(("~$", ".")):
+                _check_template_file(library, module, fmt, folder, path)
+
+
+def _check_template_file(library: Library, module, fmt: str, folder: Path, path: Path) -> None:
+    display = library.display(path)
+    app = "Word" if fmt == "docx" else "Excel"
+    parts = path.relative_to(folder).parts
+    if path.suffix.lower() != f".{fmt}":
+        library.add(Problem(display, None, "template", f"not a .{fmt} file in templates/{fmt}",
+                            f"save it as .{fmt} or move it out of templates/{fmt}"))
+        return
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] not in library.editions):
+        library.add(Problem(display, None, "template",
+                            f"template folder '{'/'.join(parts[:-1])}' is not an edition, so this file is never used",
+                            f"put it in templates/{fmt}/<edition-id>/ (editions: {', '.join(sorted(library.editions))})"))
+        return
+    form = library.forms.get(path.stem)
+    if form is None:
+        library.add(Problem(display, None, "template", f"template for unknown form '{path.stem}'",
+                            f"name it after a form id in data/forms/, or delete it"))
+        return
+    for message in module.check_template(form, path):
+        key, fix = _template_key(message, form.id, app)
+        library.add(Problem(display, None, key, _strip_path(message, path), fix))
+
+
+def _template_key(message: str, form_id: str, app: str) -> tuple[str, str]:
+    """The key a template problem is about, and how to fix that class of problem."""
+    tag = re.search(r"tag names '([^']+)'", message)
+    if tag:
+        return f"tag {tag.group(1)}", (f"form '{form_id}' has no field '{tag.group(1)}': correct the tag to a "
+                                       f"field id (`formgen forms`) or delete it")
+    field = re.search(r"field '([^']+)' of form", message)
+    if field:
+        return f"field {field.group(1)}", (f"add a tag for '{field.group(1)}' where its value goes, "
+                                           "or " + TEMPLATE_FIX.format(app=app))
+    if "split across runs" in message:
+        return "tag", "retype the tag in Word in one go (no formatting change inside {{ }}), or " + \
+            TEMPLATE_FIX.format(app=app)
+    if "merged" in message:
+        return "merge", "restore the form's merged cells, or " + TEMPLATE_FIX.format(app=app)
+    return "template", TEMPLATE_FIX.format(app=app)
+
+
+def _strip_path(message: str, path: Path) -> str:
+    """Messages from the writers start with the template's path; the Problem already names the file."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}

@@ -8,6 +8,11 @@ are never evaluated, only checked and normalised.
 Choice cells take an option's text; several options of a multi-choice are
 joined by any of ``、 , ， ; ； |``.  A single box (checkbox) takes
 是/否, √/✓/☑, 1/0, Y/N, true/false, or empty.
+
+Control characters (other than tab and line breaks) and half characters left by a
+wrong decoding are refused with the row and column, never silently stripped: the
+clerk fixes the spreadsheet and no value changes behind their back.  Text that
+looks like a formula (=1+1) or a template ({{ 7*7 }}) is ordinary text.
 """
 from __future__ import annotations
 
@@ -28,6 +33,10 @@ DATE_FORMS = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 EXCEL_MANGLED = re.compile(r"^\d(\.\d+)?[eE]\+\d+$")
+# Refused in any value: C0 controls but tab and line breaks, DEL, C1 controls, lone
+# surrogates (bytes decoded with the wrong encoding), and the non-characters U+FFFE/U+FFFF.
+# Tabs and line breaks are kept (\r\n and \r become \n).
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
@@ -77,9 +86,14 @@ def map_columns(form: Form, header: list[str]) -> tuple[dict[int, FormField], li
     return mapping, problems
 
 
-def build_records(form: Form, table: Table) -> FillResult:
-    """Validate every row, then group rows into records (a roster: rows of one unit)."""
+def build_records(form: Form, table: Table, value_problem=None) -> FillResult:
+    """Validate every row, then group rows into records (a roster: rows of one unit).
+
+    ``value_problem(field, text)`` is the output writer's own check of a value (a PDF
+    font's missing glyphs, a value too long to print); a message it returns is an error.
+    """
     mapping, problems = map_columns(form, table.header)
+    problems += _unnamed_columns_with_values(table)
     repeating = {f.id for f, repeats in form.fields() if repeats}
     present = {f.id for f in mapping.values()}
     for field_, _ in form.fields():
@@ -93,6 +107,8 @@ def build_records(form: Form, table: Table) -> FillResult:
         values, row_problems = {}, []
         for index, field_ in mapping.items():
             value, problem = normalise(field_, cells[index])
+            if problem is None and value_problem is not None:
+                problem = _writer_problem(field_, value, value_problem)
             if problem:
                 row_problems.append(Problem(number, table.header[index], problem[1], problem[0]))
             values[field_.id] = value
@@ -120,9 +136,49 @@ def _add_row(records: list[Record], form: Form, values: dict, repeating: set[str
     records[-1].source_rows.append(number)
 
 
+def _unnamed_columns_with_values(table: Table) -> list[Problem]:
+    """A value under a column with no name would be dropped without a word: refuse it."""
+    problems = []
+    for index, name in enumerate(table.header):
+        if name.strip():
+            continue
+        row = next((number for number, cells in table.rows if cells[index].strip()), None)
+        if row is not None:
+            problems.append(Problem(row, f"#{index + 1}", "this column has values but no name in the header "
+                                                       "row; give it a field id or label, or delete it"))
+    return problems
+
+
+def _writer_problem(field_: FormField, value, value_problem) -> tuple[str, str] | None:
+    texts = value if isinstance(value, list) else [value]
+    for text in texts:
+        if isinstance(text, str) and text:
+            message = value_problem(field_, text)
+            if message:
+                return ("error", message)
+    return None
+
+
+def control_character(text: str) -> str | None:
+    """Why ``text`` cannot go into a form, if it holds a control character or half a character."""
+    found = UNPRINTABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    where = f"U+{ord(char):04X} at character {found.start() + 1}"
+    if "\ud800" <= char <= "\udfff":
+        return (f"contains half a character ({where}): the file was read with the wrong encoding; "
+                "save it as CSV UTF-8, or pass --encoding gb18030")
+    return (f"contains the control character {where}, which no form can print; delete it "
+            "(it comes from copying out of another program)")
+
+
 def normalise(field_: FormField, raw: str) -> tuple[object, tuple[str, str] | None]:
     """(value, None) or (value, (severity, message)) for one cell."""
-    text = raw.strip()
+    bad = control_character(raw)
+    if bad:
+        return raw, ("error", bad)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
     if field_.type == "checkbox":
         return _checkbox(text)
     if field_.type == "choice":

@@ -82,11 +82,13 @@ def _with_materials(node: FlowNode, item: Item) -> FlowNode:
 
 
 def material_lines(materials: list[Material], depth: int = 0) -> list[str]:
-    """Materials as numbered lines, the seed's own enumerators kept."""
+    """Materials as numbered lines, the seed's own enumerators kept; a material's
+    notes follow it, indented, as the seed prints them."""
     lines = []
     for number, material in enumerate(materials, 1):
         label = material.label or (f"{number}." if len(materials) > 1 or depth else "")
         lines.append("　" * depth + label + material.name)
+        lines.extend("　" * (depth + 1) + note for note in material.notes)
         lines.extend(material_lines(material.items, depth + 1))
     return lines
 
@@ -130,17 +132,32 @@ def reading_text(chart: Chart, entry: str) -> str:
             raise ValueError("'title' names the chart's caption, but the flow has no title")
         return chart.title
     if ">" in entry:
-        source, _, target = entry.partition(">")
-        edge = next((e for e in chart.edges if (e.source, e.target) == (source, target)), None)
-        if edge is None:
-            raise ValueError(f"no edge from '{source}' to '{target}'")
-        if not edge.label:
-            raise ValueError(f"the edge from '{source}' to '{target}' has no label")
-        return edge.label
+        return _edge_label(chart, entry)
     node = chart.node(entry)
     if node is None:
         raise ValueError(f"unknown node '{entry}'")
     return node.text
+
+
+def _edge_label(chart: Chart, entry: str) -> str:
+    """``from>to`` is the label of that edge; ``from>to#2`` of the second edge between them."""
+    ends, _, nth = entry.partition("#")
+    source, _, target = ends.partition(">")
+    if nth and not (nth.isdigit() and int(nth) >= 1):
+        raise ValueError(f"'#{nth}' is not an edge number (1, 2, …)")
+    edges = [e for e in chart.edges if (e.source, e.target) == (source, target)]
+    index = int(nth or 1) - 1
+    if index >= len(edges):
+        raise ValueError(f"no edge from '{source}' to '{target}'" + (f" numbered {nth}" if nth else ""))
+    if not edges[index].label:
+        raise ValueError(f"the edge from '{source}' to '{target}' has no label")
+    return edges[index].label
+
+
+def _edge_entry(chart: Chart, edge: FlowEdge) -> str:
+    same = [e for e in chart.edges if (e.source, e.target) == (edge.source, edge.target)]
+    nth = next(i for i, e in enumerate(same, 1) if e is edge)
+    return f"{edge.source}>{edge.target}" + (f"#{nth}" if nth > 1 else "")
 
 
 def _default_entries(chart: Chart) -> list[str]:
@@ -149,10 +166,11 @@ def _default_entries(chart: Chart) -> list[str]:
         return [n.id for n in chart.nodes]
     branches = chart.branches()
     placed = {n.id for n in chain} | {t.id for _, _, t in branches}
+    chain_ids = {n.id for n in chain}
     entries = []
     for index, step in enumerate(chain):
-        entries += [f"{source.id}>{target.id}" for source, label, target in branches
-                    if source.id == step.id and label]
+        entries += [_edge_entry(chart, edge) for edge in chart.edges
+                    if edge.source == step.id and edge.label and edge.target not in chain_ids]
         entries.append(step.id)
         if index == 0:
             entries += [n.id for n in chart.boxes("materials")]
@@ -162,4 +180,4 @@ def _default_entries(chart: Chart) -> list[str]:
             side.append(target.id)
     entries += list(reversed(side))
     entries += [n.id for n in chart.nodes if n.id not in placed and n.kind != "materials"]
-    return entries
+    return list(dict.fromkeys(entries))  # a materials box can also be a branch target

@@ -44,13 +44,16 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
                skip_invalid: bool = False, overwrite: bool = False, progress=None) -> tuple[list[Path], FillResult]:
     """Validate the whole input, then write one file per record (or one merged file)."""
     table = read_table(data, encoding)
-    result = build_records(form, table)
+    outdir = _output_folder(outdir)
+    writer = form_writer(fmt)(form, edition)
+    # The writer vets what only it knows (a PDF font's missing glyphs, Excel's cell limit).
+    result = build_records(form, table, getattr(writer, "value_problem", None))
     if result.errors and not (skip_invalid and result.records and _only_row_errors(result)):
         raise InputError(_summary(data, result))
-    outdir = Path(outdir)
     targets = _targets(form, edition, result.records, fmt, outdir, pattern, merge)
-    _refuse_overwrite(targets, overwrite)
-    writer = form_writer(fmt)(form, edition)
+    report = outdir / "invalid-rows.csv"
+    _refuse_input_as_output(data, [*targets, report])
+    _refuse_overwrite(targets + ([report] if result.invalid_rows else []), overwrite)
     if merge:
         with atomic_path(targets[0]) as tmp:
             writer.write(result.records, tmp)
@@ -80,14 +83,36 @@ def _targets(form, edition, records: list[Record], fmt, outdir, pattern, merge) 
     if merge:
         return [safe_child(outdir, default_blank_name(form, edition, fmt).replace(f".{fmt}", f"-合并.{fmt}"))]
     labels = {f.label: f.id for f, _ in form.fields()}
-    used: dict[str, int] = {}
+    used: set[str] = set()
     targets = []
     for index, record in enumerate(records, 1):
         stem = _name(pattern, record, labels) if pattern else f"{form.id}-{index:04d}"
         stem = safe_filename(stem, fallback=f"{form.id}-{index:04d}")
-        count = used[stem] = used.get(stem, 0) + 1
-        targets.append(safe_child(outdir, f"{stem}{'' if count == 1 else f'-{count}'}.{fmt}"))
+        name, count = safe_filename(f"{stem}.{fmt}"), 1
+        # Two records whose names agree after cleaning (or differ only in case, which Windows
+        # and macOS ignore) get -2, -3 …, never one file for both.
+        while name.casefold() in used:
+            count += 1
+            name = safe_filename(f"{stem}-{count}.{fmt}")
+        used.add(name.casefold())
+        targets.append(safe_child(outdir, name))
     return targets
+
+
+def _output_folder(outdir) -> Path:
+    outdir = Path(outdir)
+    for folder in (outdir, *outdir.parents):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"output folder {outdir}: {folder} is a file; give a folder with -o")
+    return outdir
+
+
+def _refuse_input_as_output(data: Path, targets: list[Path]) -> None:
+    """Never write over the file being read, not even with --overwrite."""
+    source = Path(data).resolve()
+    if any(Path(t).resolve() == source for t in targets):
+        raise InputError(f"{data} is the input file and would be overwritten by an output; "
+                         "choose another -o folder or --name")
 
 
 def _name(pattern: str, record: Record, labels: dict[str, str]) -> str:

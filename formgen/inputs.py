@@ -6,6 +6,7 @@ forced.  Every problem is one `InputError` line naming the file and the fix.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
@@ -45,7 +46,10 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
 
 
 def _decode(path: Path, data: bytes, encoding: str | None) -> str:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    head = data[:4096]
+    # Binary (or BOM-less UTF-16) data is full of NULs; a stray NUL in a text cell is reported
+    # by the row checks with its row and column instead.
+    if head.count(b"\x00") * 20 > len(head) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path}: this is not a text file (binary data); give a .csv or .xlsx file")
     if encoding:
         try:
@@ -53,6 +57,14 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
         except (LookupError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot be read as {encoding} ({exc.__class__.__name__}); "
                              f"{ENCODING_HINT}") from None
+    if data.startswith(codecs.BOM_UTF8):
+        # UTF-8 with a BOM, or a BOM in front of GB18030 text (a tool's mix-up), never GB18030
+        # read from the BOM's bytes on (that would turn the first column's name into 锘縓…).
+        for candidate in ("utf-8", "gb18030"):
+            try:
+                return data[len(codecs.BOM_UTF8):].decode(candidate)
+            except UnicodeDecodeError:
+                continue
     for candidate in TRIED_ENCODINGS:
         try:
             return data.decode(candidate)
@@ -91,18 +103,50 @@ def _read_csv(path: Path, data: bytes, encoding: str | None) -> Table:
 
 
 def _read_xlsx(path: Path, data: bytes) -> Table:
+    """The first visible sheet, as the clerk sees it.
+
+    A formula cell gives its saved value, never the formula (a workbook saved by a program
+    that does not calculate has none: that is an error naming the cell).  A merged range
+    gives its value to every cell it covers (a unit name merged down a roster's rows).
+    """
     from openpyxl import load_workbook
     try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        values = load_workbook(io.BytesIO(data), data_only=True)
+        formulas = load_workbook(io.BytesIO(data), data_only=False)
     except Exception:  # openpyxl raises many kinds for a damaged file
         raise InputError(f"{path}: not a readable .xlsx workbook; open it in Excel and save it again") from None
-    rows = [(i, [_cell_text(v) for v in values]) for i, values in enumerate(sheet.iter_rows(values_only=True), 1)]
-    rows = [(i, r) for i, r in rows if any(c.strip() for c in r)]
+    index = next((i for i, s in enumerate(values.worksheets) if s.sheet_state == "visible"), None)
+    if index is None:
+        raise InputError(f"{path}: every sheet is hidden; unhide the sheet with the records")
+    sheet, source = values.worksheets[index], formulas.worksheets[index]
+    grid = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    _check_formulas(path, sheet, source)
+    _spread_merged(grid, sheet)
+    rows = [(i, r) for i, r in enumerate(grid, 1) if any(c.strip() for c in r)]
     if not rows:
-        raise InputError(f"{path}: the first sheet is empty; it needs a header row and one row per record")
+        raise InputError(f"{path}: the sheet '{sheet.title}' is empty; it needs a header row and one row per record")
     (_, header), body = rows[0], rows[1:]
     width = len(header)
     return Table(path, [h.strip() for h in header], [(i, (r + [""] * width)[:width]) for i, r in body])
+
+
+def _check_formulas(path: Path, sheet, source) -> None:
+    for row in source.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" and sheet[cell.coordinate].value is None:
+                raise InputError(f"{path}: cell {cell.coordinate} holds the formula {str(cell.value)[:40]} but no "
+                                 "saved value; open the file in Excel or WPS and save it, or paste the values")
+
+
+def _spread_merged(grid: list[list[str]], sheet) -> None:
+    for merged in sheet.merged_cells.ranges:
+        top = merged.min_row - 1
+        if top >= len(grid) or merged.min_col - 1 >= len(grid[top]):
+            continue
+        value = grid[top][merged.min_col - 1]
+        for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
+            for c in range(merged.min_col - 1, min(merged.max_col, len(grid[r]))):
+                grid[r][c] = value
 
 
 def _cell_text(value) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -94,13 +94,31 @@ class ResolvedEdition:
         return next((g.name for g in self.edition.groups if g.id == group_id), None)
 
     def fill(self, text: str | None) -> str | None:
-        """Replace placeholders (XX, --) that the edition has values for."""
+        """Replace the placeholders (XX, --) that the edition has values for, where they stand alone.
+
+        A placeholder is a blank in running Chinese text (``XX城乡居民…``, ``每月--日``), so it
+        is replaced only as a whole token: not inside a longer run of its own characters
+        (``XXX``, ``XXXXXXX``, ``---``) and not touching a Latin letter, a digit or white
+        space (``1--15日`` is a range, ``先备案 -- 选定点`` a dash).  ``None`` means "not
+        filled yet" (printed as is, and `formgen check` warns); ``""`` removes it.
+        """
         if not text:
             return text
-        values = {k: v for k, v in self.edition.placeholders.items() if v}
-        for key in sorted(values, key=len, reverse=True):
-            text = text.replace(key, values[key])
-        return text
+        values = {k: v for k, v in self.edition.placeholders.items() if k and v is not None}
+        if not values:
+            return text
+        return _placeholder_pattern(tuple(values)).sub(lambda m: values[m.group()], text)
+
+
+@lru_cache(maxsize=64)
+def _placeholder_pattern(keys: tuple[str, ...]) -> re.Pattern:
+    """One regex for all placeholders, longest first, each as a whole token (see `fill`)."""
+    alternatives = []
+    for key in sorted(keys, key=len, reverse=True):
+        own = re.escape("".join(sorted(set(key))))
+        edge = rf"[A-Za-z0-9\s{own}]"
+        alternatives.append(rf"(?<!{edge}){re.escape(key)}(?!{edge})")
+    return re.compile("|".join(alternatives))
 
 
 APPENDABLE = ("notes", "faq")  # item keys a county may extend with add_notes / add_faq

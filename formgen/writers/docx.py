@@ -43,6 +43,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
@@ -294,7 +295,7 @@ def check_template(form: Form, path: Path) -> list[str]:
     """Problems of a template against its form: unknown names, untagged fields, split tags."""
     try:
         texts, split = template_texts(path)
-    except (OSError, KeyError, zipfile.BadZipFile) as err:
+    except (OSError, KeyError, zipfile.BadZipFile, PackageNotFoundError) as err:
         return [f"{path}: not a readable Word file ({err})"]
     problems = [f"{path}: a tag is split across runs in {where!r}; retype it in Word in one go" for where in split]
     try:
