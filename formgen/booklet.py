@@ -151,7 +151,7 @@ class Booklet:
 # Building a booklet from a resolved edition
 # ==========================================================================
 CATALOG_COLUMNS = ["序号", "事项名称", "事项编码", "办理材料", "办理层级", "办理时限", "办理流程", "备注", "设定依据"]
-CATALOG_WIDTHS = [4, 11, 10, 30, 6, 10, 10, 30, 34]
+CATALOG_WIDTHS = [5, 12, 13, 30, 7, 11, 11, 28, 32]
 PACKAGE_MATERIAL_COLUMNS = ["序号", "事项名称", "原始材料", "已关联\n电子证照名称", "共性材料"]
 CHINESE_DIGITS = "零一二三四五六七八九"
 
@@ -319,6 +319,7 @@ class _Builder:
                 parts.append(Part("事项清单", self.slug("items"), "group", blocks=[table], children=details))
             else:
                 parts.append(self._group_part(group, details, [table]))
+                parts[-1].page_break = len(parts) == 1  # the list runs on from group to group
         notes = self._closing_notes()
         if notes:
             parts.append(notes)
@@ -330,15 +331,19 @@ class _Builder:
         return Table(list(CATALOG_WIDTHS), header, rows, anchors=list(anchors))
 
     def _catalog_row(self, item) -> list[Cell]:
+        # A section titled like the materials list continues it (（以上办理资料均需加盖单位公章）)
+        materials_title = item.materials_title or "办理材料"
+        materials = self.material_lines(item.materials)
+        materials += [self.fill(p) for s in item.sections if s.title == materials_title for p in s.paragraphs]
         remarks = self.note_lines(item.notes)
-        remarks += [self.fill(p) for s in item.sections for p in s.paragraphs]
+        remarks += [self.fill(p) for s in item.sections if s.title != materials_title for p in s.paragraphs]
         numbered = len(item.basis) > 1
         basis = [self.fill(f"{i}." * numbered + b.text) if numbered else self.fill(b.text)
                  for i, b in enumerate(item.basis, 1)]
         center = dict(align="center")
         return [
             Cell(item.number or "", **center), Cell(self.fill(item.name)), Cell(item.code or "", **center),
-            Cell("\n".join(self.material_lines(item.materials))), Cell("".join(item.levels), **center),
+            Cell("\n".join(materials)), Cell("".join(item.levels), **center),
             Cell(self.fill(item.time_limit.text) if item.time_limit else ""),
             Cell("\n".join(self.fill(p) for p in item.procedure)),
             Cell("\n".join(remarks)), Cell("\n".join(basis)),
@@ -366,10 +371,13 @@ class _Builder:
         if item.materials:
             blocks.append(self.para(f"{item.materials_title or '办理材料'}：", "label"))
             blocks += [self.para(line, "body") for line in self.material_lines(item.materials)]
-        if item.notes or item.sections:
+            blocks += [self.para(p, "body") for s in item.sections
+                       if s.title == (item.materials_title or "办理材料") for p in s.paragraphs]
+        if item.notes or any(s.title != (item.materials_title or "办理材料") for s in item.sections):
             blocks.append(self.para("备注：", "label"))
             blocks += [self.para(line, "body") for line in self.note_lines(item.notes)]
-            blocks += [self.para(p, "body") for s in item.sections for p in s.paragraphs]
+            blocks += [self.para(p, "body") for s in item.sections
+                       if s.title != (item.materials_title or "办理材料") for p in s.paragraphs]
         if item.basis:
             blocks.append(self.para("设定依据：", "label"))
             many = len(item.basis) > 1
@@ -407,8 +415,9 @@ class _Builder:
         blocks += self._local_blocks(item, notes_printed)
         blocks += self.link(item.online_url)
         number = f"{item.number}、" if item.number else ""
+        code = item.code if "code" in self.own_keys(item) else ""  # the charts print no 事项编码
         return Part(self.fill(item.name), self.slug(item.id), "item", number=number,
-                    code=item.code or "", blocks=blocks)
+                    code=code or "", blocks=blocks)
 
     def _local_blocks(self, item, notes_printed: bool) -> list[Block]:
         """A county's own notes and FAQ for an inherited item, after its chart."""
@@ -526,7 +535,8 @@ class _Builder:
         def numbered(lines):
             many = len(lines) > 1
             return [self.para((f"{i}." if many else "") + line, "body") for i, line in enumerate(lines, 1)]
-        name = [self.para(item.full_name or item.name)]
+        # The seed's 事项名称 is the full name, or the item's name as a sentence
+        name = [self.para(item.full_name or f"{item.name}。")]
         name += [self.para(self._disease_line(i, d)) for i, d in enumerate(item.diseases, 1)]
         out: list[tuple[str, list[Block]]] = [("事项名称", name)]
         if item.objects:
@@ -559,8 +569,8 @@ class _Builder:
 
     @staticmethod
     def _disease_line(index: int, diseases) -> str:
-        # As the seed prints them: "(一)门诊慢性病共2５种病种:冠心病、…、精神病。"
-        text = f"({chinese_number(index)}){diseases.name}:{'、'.join(diseases.diseases)}"
+        # As the seed prints them (full-width): "（一）门诊慢性病共2５种病种：冠心病、…、精神病。"
+        text = f"（{chinese_number(index)}）{diseases.name}：{'、'.join(diseases.diseases)}"
         return text if text.endswith("。") else text + "。"
 
     def _extras(self, item) -> list[Block]:

@@ -322,8 +322,8 @@ class _Plan:
 def _plan(chart: flows.Chart, demoted: frozenset = frozenset()) -> _Plan:
     nodes = {n.id: n for n in chart.nodes}
     order = {node_id: index for index, node_id in enumerate(nodes)}
-    edges = [(e.source, e.target, e.label) for e in chart.edges
-             if e.source in nodes and e.target in nodes and e.source != e.target]
+    edges = _merged_parallel([(e.source, e.target, e.label) for e in chart.edges
+                              if e.source in nodes and e.target in nodes and e.source != e.target])
     incoming = {n: [e for e in edges if e[1] == n] for n in nodes}
     outgoing = {n: [e for e in edges if e[0] == n] for n in nodes}
     attachments: dict[str, list] = {}
@@ -340,6 +340,17 @@ def _plan(chart: flows.Chart, demoted: frozenset = frozenset()) -> _Plan:
     plan = _Plan(nodes, order, flow, [e for e in edges if e[0] in flow and e[1] in flow], attachments, free=free)
     _choose_beside(plan, chart, demoted)
     return plan
+
+
+def _merged_parallel(edges: list) -> list:
+    """One arrow per pair of boxes: parallel edges (材料不齐全 and 数据不正确 both
+    leading from 受理 to 一次性告知…) share it, their labels stacked, as the
+    source charts draw them."""
+    merged: dict[tuple[str, str], list] = {}
+    for source, target, label in edges:
+        merged.setdefault((source, target), []).append(label)
+    return [(source, target, "\n".join(l for l in labels if l) or None)
+            for (source, target), labels in merged.items()]
 
 
 def _choose_beside(plan: _Plan, chart: flows.Chart, demoted: frozenset) -> None:
@@ -977,7 +988,11 @@ def _frame(box: Box) -> tuple[float, float, float, float]:
 def _reading(chart: flows.Chart, arrows: list[Arrow]) -> list[str]:
     reader = getattr(flows, "reading_order", None)
     if reader is not None:
-        return [t for t in reader(chart) if t]
+        texts = [t for t in reader(chart) if t]
+        # The caption is printed by the booklet above the chart, not drawn in it.
+        if chart.title and chart.title in texts and chart.title not in [n.text for n in chart.nodes]:
+            texts.remove(chart.title)
+        return texts
     return [n.text for n in chart.nodes if n.text] + [a.label for a in arrows if a.label]
 
 
@@ -989,7 +1004,8 @@ def _in_reading_order(lay: Layout) -> list:
     pending = list(lay.boxes) + [a for a in lay.arrows if a.label_box]
     ordered = []
     for text in lay.reading():
-        match = next((p for p in pending if (p.text if isinstance(p, Box) else p.label) == text), None)
+        match = next((p for p in pending
+                      if (p.text == text if isinstance(p, Box) else text in p.label.split("\n"))), None)
         if match is not None:
             pending.remove(match)
             ordered.append(match)

@@ -82,7 +82,7 @@ def test_item_guide_has_numbered_sections_and_appendices(booklets, library):
     assert [a.number.strip() for a in appendices] == [f"附件{n}" for n in range(1, 10)]
     assert all(isinstance(a.blocks[0], FormBlock) for a in appendices)
     mantebing = next(i for i in items if "慢特病" in i.title)
-    assert any("(一)门诊慢性病共2５种病种:冠心病" in b.text for b in mantebing.blocks if isinstance(b, Para))
+    assert any("（一）门诊慢性病共2５种病种：冠心病" in b.text for b in mantebing.blocks if isinstance(b, Para))
 
 
 def test_package_guide_tables_charts_faq_and_form(booklets):

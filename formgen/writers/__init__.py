@@ -27,3 +27,13 @@ def form_writer(fmt: str):
     if fmt not in FORM_FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     return import_module(f"formgen.writers.{fmt}").FormWriter
+
+
+BOOKLET_FORMATS = ("pdf", "docx", "html")
+
+
+def booklet_writer(fmt: str):
+    """The BookletWriter class for ``fmt`` (pdf, docx or html), imported lazily."""
+    if fmt not in BOOKLET_FORMATS:
+        raise ValueError(f"unknown booklet format {fmt!r} (choose from {', '.join(BOOKLET_FORMATS)})")
+    return import_module(f"formgen.writers.booklet_{fmt}").BookletWriter
