@@ -176,6 +176,10 @@ def draw_grid(document, form: Form) -> None:
     for row in table.rows:
         for width, cell in zip(widths, row.cells):
             cell.width = width
+    # LibreOffice (and Word with a fixed layout) takes column widths from the table grid,
+    # which python-docx writes as equal columns.
+    for width, column in zip(widths, table._tbl.tblGrid.findall(qn("w:gridCol"))):
+        column.set(qn("w:w"), str(int(width // 635)))  # EMU to twentieths of a point
     for r, row in enumerate(rows):  # room to write by hand, or the form's own minimum
         table.rows[r].height = Mm(max(row.height or 0, MIN_ROW_MM))
         table.rows[r].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
