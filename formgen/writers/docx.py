@@ -269,7 +269,7 @@ def blank_for(field_: FormField, person: int | None, alone: bool, before: str) -
         return "" if person is not None else "　　" + layout.blank_text(field_)
     if field_.type in ("signature", "seal"):
         tail = before.rstrip()[-8:]
-        says_sign = tail.endswith("：") or any(w in tail for w in ("签字", "签名", "盖章", "签章"))
+        says_sign = tail.endswith(("：", ":")) or any(w in tail for w in ("签字", "签名", "盖章", "签章"))
         return SIGN_SPACE if says_sign and not alone else layout.blank_text(field_)
     if field_.type == "photo":  # a label already saying 贴照片处 needs no second one
         return "" if "照片" in before else layout.blank_text(field_)

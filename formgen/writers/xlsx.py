@@ -464,7 +464,7 @@ def _label_says_it(field_: FormField, before: str) -> bool:
     if field_.type not in ("signature", "seal"):
         return False
     tail = before.rstrip()[-8:]
-    return tail.endswith("：") or any(word in tail for word in ("签字", "签名", "盖章", "签章"))
+    return tail.endswith(("：", ":")) or any(word in tail for word in ("签字", "签名", "盖章", "签章"))
 
 
 def box(checked: bool) -> str:
