@@ -280,6 +280,7 @@ def test_every_static_text_is_in_the_pdf_fonts(library):
     ("张三. . ", "张三"), ("  .张三", "张三"),
     ("..", "record"), ("", "record"),
     ("CONTROL", "CONTROL"),
+    ("张" * 100 + ".xlsx", "张" * 65 + ".xlsx"),  # at most 200 bytes, the extension kept
 ])
 def test_safe_filename(name, expected):
     assert safe_filename(name) == expected
@@ -290,8 +291,17 @@ def test_over_long_names_fit_the_file_system(tmp_path, wolong):
     targets, _ = fill(wolong, csv_file(tmp_path, people([address])), "xlsx", tmp_path / "out",
                       pattern="{参保地联系地址}")
     (target,) = targets
-    assert target.exists() and len(target.name.encode("utf-8")) <= 255
-    assert address.startswith(target.stem)
+    assert target.exists() and target.suffix == ".xlsx" and len(target.name.encode("utf-8")) <= 200
+    assert address.startswith(target.stem) and len(target.stem) > 50
+
+
+def test_over_long_names_that_collide_are_numbered_whole(tmp_path, wolong):
+    address = "很长的地址" * 60
+    targets, _ = fill(wolong, csv_file(tmp_path, people([address, address, address])), "pdf", tmp_path / "out",
+                      pattern="{参保地联系地址}")
+    assert [t.suffix for t in targets] == [".pdf"] * 3
+    assert targets[1].stem == targets[0].stem + "-2" and targets[2].stem == targets[0].stem + "-3"
+    assert len({t.name for t in targets}) == 3 and all(t.exists() for t in targets)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
