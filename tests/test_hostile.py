@@ -473,3 +473,16 @@ def test_blank_form_below_a_file_is_refused(tmp_path, wolong):
     with pytest.raises(RenderError, match="blocker is a file, not a folder"):
         blank_form(wolong.find_form("表7"), wolong, "pdf", blocker / "x.pdf")
     assert blocker.read_text(encoding="utf-8") == "a file"
+
+
+def test_rows_are_numbered_as_excel_shows_them(tmp_path, wolong):
+    """A cell with a line break spans two lines of the file but is one row in Excel."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(("姓名,身份证件号码,参保地联系地址,,\r\n"
+                      f"张三,{GOOD_ID},\"卧龙区\r\n新华路\",,\r\n"
+                      "\r\n"
+                      f"李四,110105194912310021,卧龙区,,\r\n").encode("gbk"))
+    table = read_table(path)
+    assert [n for n, _ in table.rows] == [2, 4]
+    with pytest.raises(InputError, match="row 4, column 身份证件号码: '110105194912310021' has a wrong check digit"):
+        fill(wolong, path, "docx", tmp_path / "out")
