@@ -132,11 +132,18 @@ def _read_xlsx(path: Path, data: bytes) -> Table:
 
 
 def _check_formulas(path: Path, sheet, source) -> None:
+    """A formula must come with the value Excel saved for it, and that value must not be an error."""
     for row in source.iter_rows():
         for cell in row:
-            if cell.data_type == "f" and sheet[cell.coordinate].value is None:
+            if cell.data_type != "f":
+                continue
+            saved = sheet[cell.coordinate]
+            if saved.value is None:
                 raise InputError(f"{path}: cell {cell.coordinate} holds the formula {str(cell.value)[:40]} but no "
                                  "saved value; open the file in Excel or WPS and save it, or paste the values")
+            if saved.data_type == "e":
+                raise InputError(f"{path}: cell {cell.coordinate} shows the Excel error {saved.value} (formula "
+                                 f"{str(cell.value)[:40]}); correct the formula or type the value")
 
 
 def _spread_merged(grid: list[list[str]], sheet) -> None:

@@ -394,14 +394,14 @@ def test_values_under_a_column_without_a_name_are_refused(tmp_path, wolong):
         fill(wolong, data, "xlsx", tmp_path / "out")
 
 
-def _with_cached_value(path, cell, value):
+def _with_cached_value(path, cell, value, kind="str"):
     """Give a formula cell the value Excel would have saved with it (openpyxl saves none)."""
     with zipfile.ZipFile(path) as source:
         parts = {n: source.read(n) for n in source.namelist()}
     sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
     xml = parts[sheet].decode()
     xml, count = re.subn(rf'<c r="{cell}"><f>(.*?)</f><v\s*/?>(</v>)?',
-                         rf'<c r="{cell}" t="str"><f>\1</f><v>{value}</v>', xml)
+                         rf'<c r="{cell}" t="{kind}"><f>\1</f><v>{value}</v>', xml)
     assert count == 1
     parts[sheet] = xml.encode()
     with zipfile.ZipFile(path, "w") as target:
@@ -418,6 +418,12 @@ def test_xlsx_formulas_give_their_values_never_the_formula(tmp_path, wolong):
     book.save(path)
     with pytest.raises(InputError, match=r"cell A2 holds the formula =CONCATENATE.* but no saved value"):
         read_table(path)
+    _with_cached_value(path, "A2", "张三")
+    _with_cached_value(path, "C2", "#DIV/0!", kind="e")
+    with pytest.raises(InputError, match=r"cell C2 shows the Excel error #DIV/0! \(formula =1\+1\)"):
+        read_table(path)
+    book.active["C2"] = "=1+1"  # start again from a good saved value
+    book.save(path)
     _with_cached_value(path, "A2", "张三")
     _with_cached_value(path, "C2", "2")
     assert read_table(path).rows == [(2, ["张三", GOOD_ID, "2"])]
