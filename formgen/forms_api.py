@@ -17,7 +17,7 @@ from .inputs import read_table
 from .layout import Record
 from .library import ResolvedEdition
 from .models import Form
-from .output import atomic_path, safe_child, safe_filename, write_text_atomic
+from .output import NAME_BYTES, atomic_path, clip_bytes, safe_child, safe_filename, write_text_atomic
 from .writers import form_writer
 
 NAME_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -87,7 +87,8 @@ def _targets(form, edition, records: list[Record], fmt, outdir, pattern, merge) 
     targets = []
     for index, record in enumerate(records, 1):
         stem = _name(pattern, record, labels) if pattern else f"{form.id}-{index:04d}"
-        stem = safe_filename(stem, fallback=f"{form.id}-{index:04d}")
+        # Room for "-NNN" and the extension, so numbering never clips a name back to its twin.
+        stem = clip_bytes(safe_filename(stem, fallback=f"{form.id}-{index:04d}"), NAME_BYTES - 16)
         name, count = safe_filename(f"{stem}.{fmt}"), 1
         # Two records whose names agree after cleaning (or differ only in case, which Windows
         # and macOS ignore) get -2, -3 …, never one file for both.

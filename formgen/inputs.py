@@ -24,7 +24,7 @@ class Table:
 
     path: Path
     header: list[str]
-    rows: list[tuple[int, list[str]]]  # (1-based line/row number in the file, cells)
+    rows: list[tuple[int, list[str]]]  # (1-based row number as a spreadsheet shows it, cells)
 
 
 def read_table(path: Path, encoding: str | None = None) -> Table:
@@ -87,7 +87,8 @@ def _read_csv(path: Path, data: bytes, encoding: str | None) -> Table:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
-        lines = [(reader.line_num, row) for row in reader]
+        # Row numbers as Excel shows them: one per record, however many lines its cells span.
+        lines = list(enumerate(reader, 1))
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: {exc}; check quoting") from None
     lines = [(n, row) for n, row in lines if any(cell.strip() for cell in row)]
@@ -97,7 +98,7 @@ def _read_csv(path: Path, data: bytes, encoding: str | None) -> Table:
     header = [h.strip() for h in header]
     for number, row in rows:
         if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
-            raise InputError(f"{path}: line {number}: {len(row)} cells but the header has {len(header)}; "
+            raise InputError(f"{path}: row {number}: {len(row)} cells but the header has {len(header)}; "
                              "remove the extra cells or add a column name")
     return Table(path, header, [(n, (row + [""] * len(header))[:len(header)]) for n, row in rows])
 
@@ -131,11 +132,18 @@ def _read_xlsx(path: Path, data: bytes) -> Table:
 
 
 def _check_formulas(path: Path, sheet, source) -> None:
+    """A formula must come with the value Excel saved for it, and that value must not be an error."""
     for row in source.iter_rows():
         for cell in row:
-            if cell.data_type == "f" and sheet[cell.coordinate].value is None:
+            if cell.data_type != "f":
+                continue
+            saved = sheet[cell.coordinate]
+            if saved.value is None:
                 raise InputError(f"{path}: cell {cell.coordinate} holds the formula {str(cell.value)[:40]} but no "
                                  "saved value; open the file in Excel or WPS and save it, or paste the values")
+            if saved.data_type == "e":
+                raise InputError(f"{path}: cell {cell.coordinate} shows the Excel error {saved.value} (formula "
+                                 f"{str(cell.value)[:40]}); correct the formula or type the value")
 
 
 def _spread_merged(grid: list[list[str]], sheet) -> None:
