@@ -79,45 +79,71 @@ def map_columns(form: Form, header: list[str]) -> tuple[dict[int, FormField], li
 
 def build_records(form: Form, table: Table) -> FillResult:
     """Validate every row, then group rows into records (a roster: rows of one unit)."""
-    mapping, problems = map_columns(form, table.header)
-    repeating = {f.id for f, repeats in form.fields() if repeats}
-    present = {f.id for f in mapping.values()}
-    for field_, _ in form.fields():
-        if field_.required and field_.id not in present:
-            problems.append(Problem(1, field_.label, f"required column is missing; add a column '{field_.label}'"))
-    result = FillResult([], problems)
-    if any(p.severity == "error" for p in problems):
+    check = RowCheck(form, table.header)
+    result = FillResult([], list(check.problems))
+    if check.fatal:
         return result
-    records: list[Record] = []
-    for number, cells in table.rows:
-        values, row_problems = {}, []
-        for index, field_ in mapping.items():
-            value, problem = normalise(field_, cells[index])
-            if problem:
-                row_problems.append(Problem(number, table.header[index], problem[1], problem[0]))
-            values[field_.id] = value
-        for field_, _ in form.fields():
-            if field_.required and field_.id in present and values.get(field_.id) in ("", None):
-                row_problems.append(Problem(number, field_.label, "required value is empty"))
-        result.problems.extend(row_problems)
-        if any(p.severity == "error" for p in row_problems):
-            result.invalid_rows[number] = row_problems
-            continue
-        _add_row(records, form, values, repeating, number)
-    result.records = records
+    result.records = list(check.records(table.rows, result))
     return result
 
 
-def _add_row(records: list[Record], form: Form, values: dict, repeating: set[str], number: int) -> None:
-    if not form.repeat_row():
-        records.append(Record(values=values, source_rows=[number]))
-        return
-    unit = {k: v for k, v in values.items() if k not in repeating}
-    person = {k: v for k, v in values.items() if k in repeating}
-    if not records or records[-1].values != unit:  # a new unit starts a new roster
-        records.append(Record(values=unit))
-    records[-1].rows.append(person)
-    records[-1].source_rows.append(number)
+class RowCheck:
+    """Checks and normalises rows of one input against one form, a row at a time.
+
+    ``records(rows, result)`` yields the records as they complete (a roster's record when
+    its unit changes) and adds every problem to ``result``; invalid rows are left out.
+    Nothing but the record being built is kept, so a batch can stream any number of rows.
+    """
+
+    def __init__(self, form: Form, header: list[str]):
+        self.form = form
+        self.header = header
+        self.mapping, self.problems = map_columns(form, header)
+        self.fields = form.fields()
+        self.repeating = {f.id for f, repeats in self.fields if repeats}
+        self.present = {f.id for f in self.mapping.values()}
+        for field_, _ in self.fields:
+            if field_.required and field_.id not in self.present:
+                self.problems.append(Problem(1, field_.label,
+                                             f"required column is missing; add a column '{field_.label}'"))
+
+    @property
+    def fatal(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def row(self, number: int, cells: list[str]) -> tuple[dict, list[Problem]]:
+        values, row_problems = {}, []
+        for index, field_ in self.mapping.items():
+            value, problem = normalise(field_, cells[index])
+            if problem:
+                row_problems.append(Problem(number, self.header[index], problem[1], problem[0]))
+            values[field_.id] = value
+        for field_, _ in self.fields:
+            if field_.required and field_.id in self.present and values.get(field_.id) in ("", None):
+                row_problems.append(Problem(number, field_.label, "required value is empty"))
+        return values, row_problems
+
+    def records(self, rows, result: FillResult):
+        current: Record | None = None
+        for number, cells in rows:
+            values, row_problems = self.row(number, cells)
+            result.problems.extend(row_problems)
+            if any(p.severity == "error" for p in row_problems):
+                result.invalid_rows[number] = row_problems
+                continue
+            if not self.form.repeat_row():
+                yield Record(values=values, source_rows=[number])
+                continue
+            unit = {k: v for k, v in values.items() if k not in self.repeating}
+            person = {k: v for k, v in values.items() if k in self.repeating}
+            if current is None or current.values != unit:  # a new unit starts a new roster
+                if current is not None:
+                    yield current
+                current = Record(values=unit)
+            current.rows.append(person)
+            current.source_rows.append(number)
+        if current is not None:
+            yield current
 
 
 def normalise(field_: FormField, raw: str) -> tuple[object, tuple[str, str] | None]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import InputError
-from .fill import FillResult, build_records
-from .inputs import read_table
+from .fill import FillResult, RowCheck
+from .inputs import open_table
 from .layout import Record
 from .library import ResolvedEdition
 from .models import Form
@@ -41,28 +42,135 @@ def default_blank_name(form: Form, edition: ResolvedEdition | None, fmt: str) ->
 
 def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str, outdir: Path, *,
                pattern: str | None = None, merge: bool = False, encoding: str | None = None,
-               skip_invalid: bool = False, overwrite: bool = False, progress=None) -> tuple[list[Path], FillResult]:
-    """Validate the whole input, then write one file per record (or one merged file)."""
-    table = read_table(data, encoding)
-    result = build_records(form, table)
-    if result.errors and not (skip_invalid and result.records and _only_row_errors(result)):
-        raise InputError(_summary(data, result))
+               skip_invalid: bool = False, overwrite: bool = False, progress=None,
+               jobs: int = 1) -> tuple[list[Path], FillResult]:
+    """Validate the whole input, then write one file per record (or one merged file).
+
+    The input is streamed twice: a first pass validates every row and keeps only the
+    problems and the output names; a second pass reads the rows again and writes each
+    record as it completes, so memory does not grow with the number of records.  With
+    ``jobs`` > 1, worker processes (each with its own writer) write chunks of records;
+    the names and the order are the same as with one process.
+    """
+    table = open_table(data, encoding)
+    check = RowCheck(form, table.header)
+    result = FillResult([], list(check.problems))
     outdir = Path(outdir)
-    targets = _targets(form, edition, result.records, fmt, outdir, pattern, merge)
-    _refuse_overwrite(targets, overwrite)
-    writer = form_writer(fmt)(form, edition)
+    names = OutputNames(form, edition, fmt, outdir, pattern, merge)
+    if not check.fatal:
+        for record in check.records(table.rows(), result):
+            names.add(record)
+    if result.errors and not (skip_invalid and names.records and _only_row_errors(result)):
+        raise InputError(_summary(data, result))
+    _refuse_overwrite(names, overwrite)
+    second = FillResult([])  # the second pass finds the same problems: reported once, from the first
+    records = check.records(table.rows(), second)
     if merge:
-        with atomic_path(targets[0]) as tmp:
-            writer.write(result.records, tmp)
+        writer = form_writer(fmt)(form, edition)
+        with atomic_path(names[0]) as tmp:
+            writer.write(list(records), tmp)
+    elif jobs > 1:
+        _write_parallel(form, edition, fmt, records, names, jobs, progress)
     else:
-        for done, (record, target) in enumerate(zip(result.records, targets), 1):
+        writer = form_writer(fmt)(form, edition)
+        for done, (record, target) in enumerate(zip(records, names), 1):
             with atomic_path(target) as tmp:
                 writer.write([record], tmp)
             if progress:
-                progress(done, len(targets))
+                progress(done, len(names))
     if result.invalid_rows:
         write_text_atomic(outdir / "invalid-rows.csv", _report_csv(result))
-    return targets, result
+    return names, result
+
+
+class OutputNames(Sequence):
+    """The output paths of a batch, in record order, kept as short strings (one per record)."""
+
+    def __init__(self, form, edition, fmt, outdir: Path, pattern: str | None, merge: bool):
+        self.form, self.fmt, self.pattern, self.merge = form, fmt, pattern, merge
+        self.outdir = Path(outdir).resolve()
+        self.labels = {f.label: f.id for f, _ in form.fields()}
+        self.used: dict[str, int] = {}
+        self.names: list[str] = []
+        self.records = 0
+        if merge:
+            self.names.append(default_blank_name(form, edition, fmt).replace(f".{fmt}", f"-合并.{fmt}"))
+
+    def add(self, record: Record) -> None:
+        self.records += 1
+        if self.merge:
+            return
+        index = len(self.names) + 1
+        fallback = f"{self.form.id}-{index:04d}"
+        stem = safe_filename(_name(self.pattern, record, self.labels), fallback=fallback) if self.pattern else fallback
+        count = self.used[stem] = self.used.get(stem, 0) + 1
+        self.names.append(safe_child(self.outdir, f"{stem}{'' if count == 1 else f'-{count}'}.{self.fmt}").name)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.outdir / name for name in self.names[index]]
+        return self.outdir / self.names[index]
+
+
+# --------------------------------------------------------------------------
+# --jobs: worker processes, each with its own writer, fed chunks of records in order
+# --------------------------------------------------------------------------
+CHUNK = 16  # records per task: big enough to amortise the hand-over, small enough to balance
+_WORKER: dict = {}
+
+
+def _write_parallel(form, edition, fmt, records, names: OutputNames, jobs: int, progress) -> None:
+    import multiprocessing
+    from collections import deque
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pending: deque = deque()
+    done = 0
+    chunks = _chunks(zip(records, names), CHUNK)
+    with context.Pool(jobs, initializer=_start_worker, initargs=(form, edition, fmt)) as pool:
+        try:
+            for chunk in chunks:
+                pending.append(pool.apply_async(_write_chunk, (chunk,)))
+                while len(pending) > 2 * jobs:  # a bounded window: records are read as they are written
+                    done += pending.popleft().get()
+                    if progress:
+                        progress(done, len(names))
+            while pending:
+                done += pending.popleft().get()
+                if progress:
+                    progress(done, len(names))
+        except BaseException:
+            pool.terminate()  # the first error is reported once; the other workers stop
+            raise
+
+
+def _chunks(pairs, size: int):
+    chunk = []
+    for record, target in pairs:
+        chunk.append((record, str(target)))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _start_worker(form, edition, fmt) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled once, by the parent
+    _WORKER["writer"] = form_writer(fmt)(form, edition)
+
+
+def _write_chunk(chunk) -> int:
+    writer = _WORKER["writer"]
+    for record, target in chunk:
+        with atomic_path(Path(target)) as tmp:
+            writer.write([record], tmp)
+    return len(chunk)
 
 
 def _only_row_errors(result: FillResult) -> bool:
@@ -74,20 +182,6 @@ def _summary(data: Path, result: FillResult) -> str:
     shown = "; ".join(str(p) for p in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return f"{data}: {shown}{more}. Nothing was written; fix the file (or use --skip-invalid)"
-
-
-def _targets(form, edition, records: list[Record], fmt, outdir, pattern, merge) -> list[Path]:
-    if merge:
-        return [safe_child(outdir, default_blank_name(form, edition, fmt).replace(f".{fmt}", f"-合并.{fmt}"))]
-    labels = {f.label: f.id for f, _ in form.fields()}
-    used: dict[str, int] = {}
-    targets = []
-    for index, record in enumerate(records, 1):
-        stem = _name(pattern, record, labels) if pattern else f"{form.id}-{index:04d}"
-        stem = safe_filename(stem, fallback=f"{form.id}-{index:04d}")
-        count = used[stem] = used.get(stem, 0) + 1
-        targets.append(safe_child(outdir, f"{stem}{'' if count == 1 else f'-{count}'}.{fmt}"))
-    return targets
 
 
 def _name(pattern: str, record: Record, labels: dict[str, str]) -> str:
@@ -107,9 +201,11 @@ def _name(pattern: str, record: Record, labels: dict[str, str]) -> str:
     return NAME_FIELD.sub(value, pattern)
 
 
-def _refuse_overwrite(targets: list[Path], overwrite: bool) -> None:
+def _refuse_overwrite(targets, overwrite: bool) -> None:
+    if overwrite:
+        return
     existing = [t for t in targets if Path(t).exists()]
-    if existing and not overwrite:
+    if existing:
         more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
         raise InputError(f"{existing[0]}{more} already exists; choose another -o folder or pass --overwrite")
 
