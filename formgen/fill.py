@@ -11,6 +11,7 @@ joined by any of ``、 , ， ; ； |``.  A single box (checkbox) takes
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -193,7 +194,7 @@ def _id_number(text: str) -> tuple[str, str] | None:
         return ("error", f"'{text}' was turned into a number by Excel; format the column as Text and type the "
                          "ID numbers again (or save the file from WPS/Excel with the column as text)")
     try:
-        ric.validate(text)
+        _validate_ric(text)
     except exceptions.InvalidChecksum:
         return ("error", f"'{text}' has a wrong check digit (GB 11643); check the last character")
     except exceptions.InvalidComponent:
@@ -201,6 +202,42 @@ def _id_number(text: str) -> tuple[str, str] | None:
     except exceptions.ValidationError:
         return ("error", f"'{text}' is not an 18-character resident ID number")
     return None
+
+
+def _validate_ric(text: str) -> None:
+    """``stdnum.cn.ric.validate`` with the region lookup cached per region code.
+
+    stdnum scans its table of 7,000 region codes on every call (milliseconds); a batch of
+    100,000 rows, checked in two passes, would spend minutes there.  Same checks, same
+    exceptions, in the same order.
+    """
+    from stdnum import exceptions
+    from stdnum.cn import ric
+    number = ric.compact(text)
+    if len(number) != 18:
+        raise exceptions.InvalidLength()
+    if not number[:-1].isdigit() or not number[:-1].isascii():
+        raise exceptions.InvalidFormat()
+    if number[-1] != ric.calc_check_digit(number):
+        raise exceptions.InvalidChecksum()
+    year = ric.get_birth_date(number).year
+    counties = _region_counties(number[:6])
+    if counties is None:
+        raise exceptions.InvalidComponent()
+    for county in counties.split(","):  # as ric.get_birth_place: one name valid in the birth year
+        if not county.startswith("["):
+            return
+        start, end = county[1:].split("]")[0].split("-")
+        if (not start or year >= int(start)) and (not end or year <= int(end)):
+            return
+    raise exceptions.InvalidComponent()
+
+
+@functools.lru_cache(maxsize=8192)
+def _region_counties(code: str) -> str | None:
+    from stdnum import numdb
+    info = {k: v for _, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
+    return info.get("county") if info else None
 
 
 def _date(text: str) -> str | None:

@@ -361,7 +361,9 @@ class FormWriter:
         self.title = edition.form_title(form) if edition else form.title
         self.number = (edition.form_number(form.id) or "") if edition else ""
         self.subtitle = edition.fill(form.subtitle) if edition else form.subtitle
-        self.roster_fields = {f.id: f for f, in_roster in form.fields() if in_roster}
+        self.fields = form.fields()  # builds models on every call: once per batch
+        self.single_fields = [f for f, in_roster in self.fields if not in_roster]
+        self.roster_fields = {f.id: f for f, in_roster in self.fields if in_roster}
         self.slots = form.repeat_row().repeat if form.repeat_row() else 0
         self.compiled = None if options.get("docxtpl") else CompiledDocument.build(
             self.template_bytes, self.context(layout.pages(form, None)[0]))
@@ -387,13 +389,12 @@ class FormWriter:
 
     def context(self, page: layout.Page) -> dict:
         values, boxes = {}, {}
-        for field_, in_roster in self.form.fields():
-            if not in_roster:
-                value = page.values.get(field_.id)
-                if field_.type in BOX_TYPES:
-                    boxes[field_.id] = boxes_of(field_, value)
-                else:
-                    values[field_.id] = text_of(value)
+        for field_ in self.single_fields:
+            value = page.values.get(field_.id)
+            if field_.type in BOX_TYPES:
+                boxes[field_.id] = boxes_of(field_, value)
+            else:
+                values[field_.id] = text_of(value)
         people = [self.person(page, i) for i in range(self.slots)]
         return {"title": self.title, "number": self.number, "subtitle": self.subtitle or "",
                 "v": values, "box": boxes, "p": people}
