@@ -570,10 +570,18 @@ class _Fonts:
             raise RenderError(f"unknown font role(s) {sorted(unknown)}; use 'serif' and 'sans'")
         self.parsed = {role: _parsed_font(_font_path(role, given), role) for role in FONT_ENV}
         self.widths = {role: font.cw for role, font in self.parsed.items()}
+        self._ems: dict[tuple[str, str], float] = {}
 
     def em(self, role: str, text: str) -> float:
-        widths = self.widths[role]
-        return sum(widths[ord(c)] for c in text) / 1000
+        key = (role, text)
+        width = self._ems.get(key)
+        if width is None:  # labels and options are measured again for every record: once is enough
+            widths = self.widths[role]
+            width = sum(widths[ord(c)] for c in text) / 1000
+            if len(self._ems) > 100_000:
+                self._ems.clear()
+            self._ems[key] = width
+        return width
 
     def attach(self, pdf: FPDF) -> None:
         for role, parsed in self.parsed.items():
@@ -1250,9 +1258,10 @@ class Document:
         if self.y + height > self.bottom + 1e-6 and self.y > MARGIN + 1e-6:
             self.new_page()
 
-    def paragraph(self, paras: list[Para], size: float, align: str, gap_after: float = 0.0) -> None:
+    def paragraph(self, paras: list[Para] | None, size: float, align: str, gap_after: float = 0.0,
+                  laid: Layout | None = None) -> None:
         """Full-width text, line by line, continuing on a new page when the page is full."""
-        laid = lay_out(paras, self.width, size, align)
+        laid = laid or lay_out(paras, self.width, size, align)
         for line in laid.lines:
             self.room_for(laid.line_height)
             self.painter.layout(Layout([line], size), MARGIN, self.y)
@@ -1274,8 +1283,8 @@ class Document:
             self.paragraph([writer.composer.line(line, slot)], BODY_PT, line.align)
         if writer.form.notes:
             self.y += 1.5
-            for note in writer.form.notes:
-                self.paragraph(writer.composer.note(note), NOTE_PT, "left")
+            for index, note in enumerate(writer.form.notes):
+                self.paragraph(None, NOTE_PT, "left", laid=writer.note_layout(index, self.width))
 
     def heading(self) -> None:
         writer = self.writer
@@ -1515,8 +1524,15 @@ class FormWriter:
         self.composer = Composer(self.fonts, self.fill)
         width = _page_size(form)[0] - 2 * MARGIN
         self.plan = plan_grid(form, self.composer, width)
+        self._notes: dict[int, Layout] = {}
         self.info = {"Title": self.title, "Author": self.author, "Creator": "formgen", "Producer": "formgen"}
         self.batch_fonts = None if options.get("fpdf") else BatchFonts.build(self)
+
+    def note_layout(self, index: int, width: float) -> Layout:
+        """A note laid out once per writer: notes are static text, often the longest on the page."""
+        if index not in self._notes:
+            self._notes[index] = lay_out(self.composer.note(self.form.notes[index]), width, NOTE_PT, "left")
+        return self._notes[index]
 
     def write(self, records: list[layout.Record] | None, target: Path) -> None:
         """The blank form (``records`` None), or every record's pages in order, to ``target``."""
