@@ -1540,7 +1540,7 @@ class FormWriter:
             raise RenderError(f"nothing to write to {target}: no records")
         canvas = None
         if records is not None and self.batch_fonts is not None:
-            canvas = Canvas(self.batch_fonts, *_page_size(self.form))
+            canvas = Canvas(self.batch_fonts, *_canvas_size(self.form))
         document = Document(self, blank=records is None, canvas=canvas)
         if records is None:
             document.form_page(None)
@@ -1662,7 +1662,7 @@ class BatchFonts:
         """The batch fonts, or None when a font is not a CID-keyed CFF (then fpdf2 writes)."""
         if any(_cff_source(writer.fonts.parsed[role]) is None for role in cls.roles):
             return None
-        probe = _Probe(*_page_size(writer.form))
+        probe = _Probe(*_canvas_size(writer.form))
         document = Document(writer, blank=False, canvas=probe)
         document.form_page(layout.pages(writer.form, layout.Record())[0])
         return cls(writer, probe.chars)
@@ -1691,7 +1691,7 @@ class BatchFonts:
             f"/Ordering (Identity) /Supplement 0>> /FontDescriptor {n + 2} 0 R /DW {d.missing_width} "
             f"/W [{widths}]>>".encode(),
             f"<</Type /FontDescriptor /FontName /{name} /Ascent {d.ascent} /Descent {d.descent} "
-            f"/CapHeight {d.cap_height} /Flags {d.flags} /FontBBox {d.font_b_box} /ItalicAngle {d.italic_angle} "
+            f"/CapHeight {d.cap_height} /Flags {getattr(d.flags, 'value', d.flags)} /FontBBox {d.font_b_box} /ItalicAngle {d.italic_angle} "
             f"/StemV {d.stem_v} /MissingWidth {d.missing_width} /FontFile3 {n + 3} 0 R>>".encode(),
             _stream(cff, "/Subtype /CIDFontType0C /Filter /FlateDecode"),
             _stream(zlib.compress(tounicode, 6), "/Filter /FlateDecode"),
@@ -1772,6 +1772,12 @@ class _Probe(Canvas):
 
     def text(self, x: float, y: float, text: str) -> None:
         self.chars[self.family].update(text)
+
+
+def _canvas_size(form: Form) -> tuple[float, float]:
+    """The page in mm exactly as fpdf2 has it (from its sizes in points), so both paths print alike."""
+    short, long = {"A4": (595.28, 841.89), "A3": (841.89, 1190.55)}[form.paper]
+    return (long / K, short / K) if form.orientation == "landscape" else (short / K, long / K)
 
 
 def _page_size(form: Form) -> tuple[float, float]:
