@@ -7,9 +7,12 @@ problems are collected and reported together.
 """
 from __future__ import annotations
 
+import re
+from importlib import import_module
 from pathlib import Path
 
 from .errors import Problem
+from .flows import expand, reading_text
 from .library import Library, load_library
 from .models import Flow, Form, Item, Material
 from .yamlio import line_of
@@ -24,8 +27,10 @@ def open_library(root: Path | None = None) -> Library:
 
 
 def check_all(root: Path | None = None) -> Library:
+    """Everything `formgen check` reports: the data, then the Word and Excel templates."""
     library = load_library(root)
     run_checks(library)
+    check_templates(library)
     return library
 
 
@@ -102,6 +107,7 @@ def _check_edition(library: Library, edition_id: str) -> None:
     _check_items(library, stored, chain, resolved)
     _check_packages(library, stored, resolved)
     _check_placeholders(library, stored, resolved)
+    _check_logo(library, stored, resolved)
 
 
 def _check_form_refs(library, stored, resolved) -> None:
@@ -213,6 +219,26 @@ def _check_flows(library, flows: list[Flow], tree, display) -> None:
                     library.add(Problem(display, line_of(tree, ("flows", index, "edges", e_index)),
                                         f"flows[{index}].edges[{e_index}]", f"edge names unknown node '{end}'",
                                         f"use a node id of this flow: {', '.join(sorted(ids))}"))
+        _check_reading(library, flow, index, tree, display)
+
+
+def _check_reading(library, flow: Flow, index: int, tree, display) -> None:
+    """Every `reading:` entry names a node, a labelled edge or the title, once."""
+    chart = expand(flow, library.presets)
+    seen = set()
+    for r_index, entry in enumerate(flow.reading):
+        where = line_of(tree, ("flows", index, "reading", r_index))
+        key = f"flows[{index}].reading[{r_index}]"
+        if entry in seen:
+            library.add(Problem(display, where, key, f"'{entry}' is listed twice",
+                                "list each box, edge label and the title once"))
+        seen.add(entry)
+        try:
+            reading_text(chart, entry)
+        except ValueError as err:
+            library.add(Problem(display, where, key, str(err),
+                                f"use a node id ({', '.join(n.id for n in chart.nodes)}), "
+                                "'from>to' (or 'from>to#2' for a second edge between them) for a labelled edge, or 'title'"))
 
 
 def _check_placeholders(library, stored, resolved) -> None:
@@ -229,3 +255,102 @@ def _check_placeholders(library, stored, resolved) -> None:
             library.add(Problem(stored.display, line_of(stored.tree, ("forms",)), "placeholders",
                                 f"form title '{title}' has placeholder XX but the edition declares none",
                                 "add placeholders: {XX: <region name>}", severity="warning"))
+
+
+# --------------------------------------------------------------------------
+# Word and Excel templates
+# --------------------------------------------------------------------------
+TEMPLATE_FORMATS = ("docx", "xlsx")
+TEMPLATE_FIX = ("rebuild it with `formgen templates build`, or correct it in {app} "
+                "(docs/data-model.md, Templates)")
+
+
+def templates_root(library: Library) -> Path:
+    """``templates/`` beside the data folder: the repository's templates for the built-in data."""
+    return library.root.parent / "templates"
+
+
+def check_templates(library: Library) -> None:
+    """Every template under templates/docx and templates/xlsx against its form.
+
+    A default template is ``<fmt>/<form-id>.<fmt>``; an edition's own is
+    ``<fmt>/<edition-id>/<form-id>.<fmt>`` (looked up edition first, then the
+    editions it extends, then the default).  Only `formgen check` runs this:
+    the writers check the one template they use before rendering.
+    """
+    root = templates_root(library)
+    for fmt in TEMPLATE_FORMATS:
+        folder = root / fmt
+        if not folder.is_dir():
+            continue
+        module = import_module(f"formgen.writers.{fmt}")
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith(("~$", ".")):
+                _check_template_file(library, module, fmt, folder, path)
+
+
+def _check_template_file(library: Library, module, fmt: str, folder: Path, path: Path) -> None:
+    display = library.display(path)
+    app = "Word" if fmt == "docx" else "Excel"
+    parts = path.relative_to(folder).parts
+    if path.suffix.lower() != f".{fmt}":
+        library.add(Problem(display, None, "template", f"not a .{fmt} file in templates/{fmt}",
+                            f"save it as .{fmt} or move it out of templates/{fmt}"))
+        return
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] not in library.editions):
+        library.add(Problem(display, None, "template",
+                            f"template folder '{'/'.join(parts[:-1])}' is not an edition, so this file is never used",
+                            f"put it in templates/{fmt}/<edition-id>/ (editions: {', '.join(sorted(library.editions))})"))
+        return
+    form = library.forms.get(path.stem)
+    if form is None:
+        library.add(Problem(display, None, "template", f"template for unknown form '{path.stem}'",
+                            f"name it after a form id in data/forms/, or delete it"))
+        return
+    for message in module.check_template(form, path):
+        key, fix = _template_key(message, form.id, app)
+        library.add(Problem(display, None, key, _strip_path(message, path), fix))
+
+
+def _template_key(message: str, form_id: str, app: str) -> tuple[str, str]:
+    """The key a template problem is about, and how to fix that class of problem."""
+    tag = re.search(r"tag names '([^']+)'", message)
+    if tag:
+        return f"tag {tag.group(1)}", (f"form '{form_id}' has no field '{tag.group(1)}': correct the tag to a "
+                                       f"field id (`formgen forms`) or delete it")
+    field = re.search(r"field '([^']+)' of form", message)
+    if field:
+        return f"field {field.group(1)}", (f"add a tag for '{field.group(1)}' where its value goes, "
+                                           "or " + TEMPLATE_FIX.format(app=app))
+    if "split across runs" in message:
+        return "tag", "retype the tag in Word in one go (no formatting change inside {{ }}), or " + \
+            TEMPLATE_FIX.format(app=app)
+    if "merged" in message:
+        return "merge", "restore the form's merged cells, or " + TEMPLATE_FIX.format(app=app)
+    return "template", TEMPLATE_FIX.format(app=app)
+
+
+def _strip_path(message: str, path: Path) -> str:
+    """Messages from the writers start with the template's path; the Problem already names the file."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+def _check_logo(library, stored, resolved) -> None:
+    """A logo the edition names must be a PNG or JPEG file (relative to its folder)."""
+    if not stored.edition.logo or resolved.logo is None:
+        return
+    where = line_of(stored.tree, ("logo",))
+    path = resolved.logo
+    if not path.is_file():
+        library.add(Problem(stored.display, where, "logo", f"logo file '{stored.edition.logo}' not found (looked for {path})",
+                            "put the image in the edition folder and give its name, e.g. logo: logo.png"))
+        return
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not any(head.startswith(sig) for sig in IMAGE_SIGNATURES):
+        library.add(Problem(stored.display, where, "logo", f"logo file '{stored.edition.logo}' is not a PNG or JPEG image",
+                            "save the logo as .png (or .jpg) and point logo: at it"))

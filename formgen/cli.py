@@ -223,6 +223,54 @@ def fill(form, data, fmt, edition_id, outdir, pattern, merge, encoding, skip_inv
                f"{outdir / 'invalid-rows.csv'}" if skipped else ""), err=True)
 
 
+@cli.command()
+@click.argument("edition")
+@click.option("--format", "fmt", type=click.Choice(["docx", "pdf", "html"]), required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output file (a folder for html; default: output/EDITION/EDITION.FORMAT or output/EDITION/site).")
+@overwrite_option
+@data_option
+def booklet(edition, fmt, output, overwrite, data_dir):
+    """Write the 办事指南 booklet of EDITION as Word, PDF or a static HTML site."""
+    from .build import booklet_name, default_folder, write_booklet
+
+    library = _library(data_dir)
+    resolved = library.edition(edition)
+    target = output or default_folder(edition) / booklet_name(edition, fmt)
+    write_booklet(library, resolved, fmt, target, overwrite=overwrite)
+    click.echo(f"wrote {target}", err=True)
+
+
+@cli.command()
+@click.argument("edition", required=False)
+@click.option("--all", "all_editions", is_flag=True, help="Build every edition, each into DIR/EDITION.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: output/EDITION; with --all, the folder that holds them: output).")
+@overwrite_option
+@data_option
+@click.option("--verbose", "-v", is_flag=True, help="Name each part as it is built.")
+def build(edition, all_editions, output, overwrite, data_dir, verbose):
+    """Build everything of EDITION: booklets (pdf, docx, html), blank forms, catalog, exports, index.
+
+    The folder is built beside the target and swapped in only when complete:
+    a failure leaves the previous output as it was.
+    """
+    from .build import build_all, build_edition
+    from .errors import InputError
+
+    if bool(edition) == all_editions:
+        raise InputError("give an EDITION or --all (not both); `formgen editions` lists them")
+    library = _library(data_dir)
+    show = (lambda line: click.echo(line, err=True)) if verbose else None
+    if all_editions:
+        results = build_all(library, output, overwrite=overwrite,
+                            progress=show or (lambda line: line.startswith("built") and click.echo(line, err=True)))
+        click.echo(f"built {len(results)} edition(s) in {output or 'output'}", err=True)
+        return
+    result = build_edition(library, edition, output, overwrite=overwrite, progress=show)
+    click.echo(result.summary(), err=True)
+
+
 @cli.group()
 def templates():
     """Word and Excel templates generated from the form data."""

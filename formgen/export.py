@@ -12,7 +12,8 @@ from functools import partial
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .flows import describe, expand, material_lines, reading_order
+from .flows import describe, expand, material_lines, reading_items
+from .layout import blank_text
 from .library import Library, ResolvedEdition
 from .models import LEVEL_NAMES
 
@@ -66,12 +67,13 @@ def edition_markdown(library: Library, resolved: ResolvedEdition) -> str:
         material_lines=material_lines,
         chart_lines=lambda flow, item=None: describe(expand(flow, library.presets, item)),
         chart_branches=lambda flow, item=None: expand(flow, library.presets, item).branches(),
-        chart_reading=lambda flow, item=None: reading_order(expand(flow, library.presets, item)),
+        chart_reading=lambda flow, item=None: reading_items(expand(flow, library.presets, item)),
         level_names=LEVEL_NAMES,
         form_cells=form_text_rows,
         cn=chinese_number,
         group_of=lambda gid: next((g for g in resolved.edition.groups if g.id == gid), None),
         circled=lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})",
+        package_form_ids=[resolved.find_form(key).id for p in resolved.packages for key in p.forms],
     )
     return env.get_template("export.md.j2").render(ed=resolved, e=resolved.edition)
 
@@ -80,37 +82,47 @@ def form_text_rows(form) -> list[str]:
     """A form's grid as Markdown lines: one line per row, cells separated by │."""
     lines = [" ".join(_segments_text(line.segments) for line in form.header)] if form.header else []
     for row in form.rows:
-        cells = [_cell_text(c) for c in row.cells]
-        text = " │ ".join(c for c in cells if c)
-        lines.append(f"{text}（每页 {row.repeat} 行）" if row.repeat else text)
+        # a roster's repeating row is printed once per numbered line, as on the paper
+        for number in range(1, row.repeat + 1) if row.repeat else [None]:
+            cells = [_cell_text(c, number) for c in row.cells]
+            lines.append(" │ ".join(c for c in cells if c))
     lines += [_segments_text(line.segments) for line in form.footer]
     return [line for line in lines if line.strip()]
 
 
-def _cell_text(cell) -> str:
-    parts = [_segments_text(cell.all_segments())] if not cell.counter else ["序号"]
+def _cell_text(cell, number: int | None = None) -> str:
+    """A cell's text; ``number`` is the roster line it is printed on, if any."""
+    roster = number is not None
+    parts = [_segments_text(cell.all_segments(), roster)] if not cell.counter else [str(number or "序号")]
     parts += [f"{i}.{t}" for i, t in enumerate(cell.items, 1)]
     return " ".join(p for p in parts if p)
 
 
-def _segments_text(segments) -> str:
+def _segments_text(segments, roster: bool = False) -> str:
     out = []
     for seg in segments:
         if seg.text is not None:
             out.append(seg.text.replace("\n", " "))
+        elif roster and seg.field.type == "date":
+            out.append("＿＿＿＿")  # a roster's date cells are left empty on paper
         else:
             out.append(field_text(seg.field))
     return "".join(out)
 
 
 def field_text(field) -> str:
-    """How a blank field reads on paper: options as □, date blanks, signature marks."""
+    """How a blank field reads on paper: options as □ (then the printed guidance), the
+    seed's sample value, 年 月 日, 贴照片处, or a blank line."""
     if field.type in ("choice", "multi_choice"):
-        return " ".join(f"□{o}" for o in field.options)
+        if field.hint and "□" in field.hint:
+            return field.hint  # the guidance already shows the boxes, as the paper does
+        boxes = " ".join(f"□{o}" for o in field.options)
+        return f"{boxes} {field.hint}" if field.hint else boxes
     if field.type == "checkbox":
         return "□"
-    hint = f"{field.hint}" if field.hint else ""
-    return f"［{field.label}］{hint}"
+    if field.type in ("signature", "seal"):
+        return "＿＿＿＿"  # the forms print their own （签字）/（盖章） beside the blank
+    return field.hint or blank_text(field) or "＿＿＿＿"
 
 
 CHINESE_DIGITS = "零一二三四五六七八九"

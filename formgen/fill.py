@@ -8,6 +8,11 @@ are never evaluated, only checked and normalised.
 Choice cells take an option's text; several options of a multi-choice are
 joined by any of ``、 , ， ; ； |``.  A single box (checkbox) takes
 是/否, √/✓/☑, 1/0, Y/N, true/false, or empty.
+
+Control characters (other than tab and line breaks) and half characters left by a
+wrong decoding are refused with the row and column, never silently stripped: the
+clerk fixes the spreadsheet and no value changes behind their back.  Text that
+looks like a formula (=1+1) or a template ({{ 7*7 }}) is ordinary text.
 """
 from __future__ import annotations
 
@@ -29,6 +34,10 @@ DATE_FORMS = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 EXCEL_MANGLED = re.compile(r"^\d(\.\d+)?[eE]\+\d+$")
+# Refused in any value: C0 controls but tab and line breaks, DEL, C1 controls, lone
+# surrogates (bytes decoded with the wrong encoding), and the non-characters U+FFFE/U+FFFF.
+# Tabs and line breaks are kept (\r\n and \r become \n).
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
@@ -78,14 +87,24 @@ def map_columns(form: Form, header: list[str]) -> tuple[dict[int, FormField], li
     return mapping, problems
 
 
-def build_records(form: Form, table: Table) -> FillResult:
-    """Validate every row, then group rows into records (a roster: rows of one unit)."""
-    check = RowCheck(form, table.header)
+def build_records(form: Form, table: Table, value_problem=None) -> FillResult:
+    """Validate every row, then group rows into records (a roster: rows of one unit).
+
+    ``value_problem(field, text)`` is the output writer's own check of a value (a PDF
+    font's missing glyphs, a value too long to print); a message it returns is an error.
+    """
+    check = RowCheck(form, table.header, value_problem)
+    check.check_unnamed_columns(table_rows(table))
     result = FillResult([], list(check.problems))
     if check.fatal:
         return result
-    result.records = list(check.records(table.rows, result))
+    result.records = list(check.records(table_rows(table), result))
     return result
+
+
+def table_rows(table):
+    """The rows of a `Table` (a list) or of a streamed `TableSource` (read again on each call)."""
+    return table.rows() if callable(table.rows) else table.rows
 
 
 class RowCheck:
@@ -96,9 +115,10 @@ class RowCheck:
     Nothing but the record being built is kept, so a batch can stream any number of rows.
     """
 
-    def __init__(self, form: Form, header: list[str]):
+    def __init__(self, form: Form, header: list[str], value_problem=None):
         self.form = form
         self.header = header
+        self.value_problem = value_problem
         self.mapping, self.problems = map_columns(form, header)
         self.fields = form.fields()
         self.repeating = {f.id for f, repeats in self.fields if repeats}
@@ -108,6 +128,11 @@ class RowCheck:
                 self.problems.append(Problem(1, field_.label,
                                              f"required column is missing; add a column '{field_.label}'"))
 
+    def check_unnamed_columns(self, rows) -> None:
+        """A value under a column with no name would be dropped without a word: refuse it.
+        (Reads the rows only when the header has an unnamed column.)"""
+        self.problems += _unnamed_columns_with_values(self.header, rows)
+
     @property
     def fatal(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
@@ -116,6 +141,8 @@ class RowCheck:
         values, row_problems = {}, []
         for index, field_ in self.mapping.items():
             value, problem = normalise(field_, cells[index])
+            if problem is None and self.value_problem is not None:
+                problem = _writer_problem(field_, value, self.value_problem)
             if problem:
                 row_problems.append(Problem(number, self.header[index], problem[1], problem[0]))
             values[field_.id] = value
@@ -147,9 +174,56 @@ class RowCheck:
             yield current
 
 
+def _unnamed_columns_with_values(header: list[str], rows) -> list[Problem]:
+    unnamed = [index for index, name in enumerate(header) if not name.strip()]
+    if not unnamed:
+        return []
+    first_row: dict[int, int] = {}
+    for number, cells in rows:
+        for index in unnamed:
+            if index not in first_row and cells[index].strip():
+                first_row[index] = number
+        if len(first_row) == len(unnamed):
+            break
+    problems = []
+    for index in unnamed:
+        row = first_row.get(index)
+        if row is not None:
+            problems.append(Problem(row, f"#{index + 1}", "this column has values but no name in the header "
+                                                       "row; give it a field id or label, or delete it"))
+    return problems
+
+
+def _writer_problem(field_: FormField, value, value_problem) -> tuple[str, str] | None:
+    texts = value if isinstance(value, list) else [value]
+    for text in texts:
+        if isinstance(text, str) and text:
+            message = value_problem(field_, text)
+            if message:
+                return ("error", message)
+    return None
+
+
+def control_character(text: str) -> str | None:
+    """Why ``text`` cannot go into a form, if it holds a control character or half a character."""
+    found = UNPRINTABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    where = f"U+{ord(char):04X} at character {found.start() + 1}"
+    if "\ud800" <= char <= "\udfff":
+        return (f"contains half a character ({where}): the file was read with the wrong encoding; "
+                "save it as CSV UTF-8, or pass --encoding gb18030")
+    return (f"contains the control character {where}, which no form can print; delete it "
+            "(it comes from copying out of another program)")
+
+
 def normalise(field_: FormField, raw: str) -> tuple[object, tuple[str, str] | None]:
     """(value, None) or (value, (severity, message)) for one cell."""
-    text = raw.strip()
+    bad = control_character(raw)
+    if bad:
+        return raw, ("error", bad)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
     if field_.type == "checkbox":
         return _checkbox(text)
     if field_.type == "choice":

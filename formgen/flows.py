@@ -6,11 +6,12 @@ A flow in the data is either explicit (nodes + edges) or a preset from
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .models import Flow, FlowEdge, FlowNode, FlowPreset, Item, Material
 
 MAIN_KINDS = ("step", "end")
+TITLE_ENTRY = "title"  # a `reading:` entry that stands for the chart's caption
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Chart:
     title: str | None
     nodes: list[FlowNode]
     edges: list[FlowEdge]
+    reading: list[str] = field(default_factory=list)  # the flow's `reading:` entries, if any
 
     def node(self, node_id: str) -> FlowNode | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -69,7 +71,7 @@ def expand(flow: Flow, presets: dict[str, FlowPreset], item: Item | None = None)
     edges = [e for e in edges if (e.source, e.target) not in own] + list(flow.edges)
     if item is not None:
         nodes = {k: _with_materials(n, item) for k, n in nodes.items()}
-    return Chart(flow.title, list(nodes.values()), edges)
+    return Chart(flow.title, list(nodes.values()), edges, list(flow.reading))
 
 
 def _with_materials(node: FlowNode, item: Item) -> FlowNode:
@@ -80,11 +82,13 @@ def _with_materials(node: FlowNode, item: Item) -> FlowNode:
 
 
 def material_lines(materials: list[Material], depth: int = 0) -> list[str]:
-    """Materials as numbered lines, the seed's own enumerators kept."""
+    """Materials as numbered lines, the seed's own enumerators kept; a material's
+    notes follow it, indented, as the seed prints them."""
     lines = []
     for number, material in enumerate(materials, 1):
         label = material.label or (f"{number}." if len(materials) > 1 or depth else "")
         lines.append("　" * depth + label + material.name)
+        lines.extend("　" * (depth + 1) + note for note in material.notes)
         lines.extend(material_lines(material.items, depth + 1))
     return lines
 
@@ -105,29 +109,81 @@ def describe(chart: Chart) -> list[str]:
 
 
 def reading_order(chart: Chart) -> list[str]:
-    """The chart's texts in the order a reader takes them in, top to bottom.
+    """The chart's texts in the order a reader of the source takes them in.
 
-    Explicit charts list their nodes in the source's reading order already.  A
-    preset chart is drawn as a column of steps with side boxes to the right:
-    the materials box sits beside the first step, each side arrow's label sits
-    just above the step it leaves, and the right-hand column is read after the
-    main one, bottom up (the way the seeds' charts read when extracted).
+    A flow with `reading:` gives that order itself (the seeds' charts were laid
+    out by hand, so no rule finds it); whatever it leaves out follows in the
+    default order, so no box is ever dropped.  The default: explicit charts list
+    their nodes in reading order already; a preset chart is drawn as a column of
+    steps with side boxes to the right, the materials box beside the first step,
+    each side arrow's label just above the step it leaves, and the right-hand
+    column read after the main one, bottom up.
     """
+    return [text for _, text in reading_items(chart)]
+
+
+def reading_items(chart: Chart) -> list[tuple[str, str]]:
+    """`reading_order` with each text's entry (a node id, ``from>to`` or ``title``),
+    for writers that style the caption, labels and boxes differently."""
+    entries = list(chart.reading)
+    entries += [e for e in _default_entries(chart) if e not in entries]
+    pairs = [(entry, reading_text(chart, entry)) for entry in entries]
+    return [(entry, text) for entry, text in pairs if text]
+
+
+def reading_text(chart: Chart, entry: str) -> str:
+    """The text a `reading:` entry stands for; ValueError says what is wrong with it."""
+    if entry == TITLE_ENTRY:
+        if not chart.title:
+            raise ValueError("'title' names the chart's caption, but the flow has no title")
+        return chart.title
+    if ">" in entry:
+        return _edge_label(chart, entry)
+    node = chart.node(entry)
+    if node is None:
+        raise ValueError(f"unknown node '{entry}'")
+    return node.text
+
+
+def _edge_label(chart: Chart, entry: str) -> str:
+    """``from>to`` is the label of that edge; ``from>to#2`` of the second edge between them."""
+    ends, _, nth = entry.partition("#")
+    source, _, target = ends.partition(">")
+    if nth and not (nth.isdigit() and int(nth) >= 1):
+        raise ValueError(f"'#{nth}' is not an edge number (1, 2, …)")
+    edges = [e for e in chart.edges if (e.source, e.target) == (source, target)]
+    index = int(nth or 1) - 1
+    if index >= len(edges):
+        raise ValueError(f"no edge from '{source}' to '{target}'" + (f" numbered {nth}" if nth else ""))
+    if not edges[index].label:
+        raise ValueError(f"the edge from '{source}' to '{target}' has no label")
+    return edges[index].label
+
+
+def _edge_entry(chart: Chart, edge: FlowEdge) -> str:
+    same = [e for e in chart.edges if (e.source, e.target) == (edge.source, edge.target)]
+    nth = next(i for i, e in enumerate(same, 1) if e is edge)
+    return f"{edge.source}>{edge.target}" + (f"#{nth}" if nth > 1 else "")
+
+
+def _default_entries(chart: Chart) -> list[str]:
     chain = chart.main_chain()
     if not chain:
-        return [n.text for n in chart.nodes]
+        return [n.id for n in chart.nodes]
     branches = chart.branches()
     placed = {n.id for n in chain} | {t.id for _, _, t in branches}
-    lines = []
+    chain_ids = {n.id for n in chain}
+    entries = []
     for index, step in enumerate(chain):
-        lines += [label for source, label, _ in branches if source.id == step.id and label]
-        lines.append(step.text)
+        entries += [_edge_entry(chart, edge) for edge in chart.edges
+                    if edge.source == step.id and edge.label and edge.target not in chain_ids]
+        entries.append(step.id)
         if index == 0:
-            lines += [n.text for n in chart.boxes("materials")]
+            entries += [n.id for n in chart.boxes("materials")]
     side = []
     for _, _, target in branches:
-        if target.text not in side:
-            side.append(target.text)
-    lines += list(reversed(side))
-    lines += [n.text for n in chart.nodes if n.id not in placed and n.kind != "materials"]
-    return [line for line in lines if line]
+        if target.id not in side:
+            side.append(target.id)
+    entries += list(reversed(side))
+    entries += [n.id for n in chart.nodes if n.id not in placed and n.kind != "materials"]
+    return list(dict.fromkeys(entries))  # a materials box can also be a branch target

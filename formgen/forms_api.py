@@ -53,34 +53,61 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     the names and the order are the same as with one process.
     """
     table = open_table(data, encoding)
-    check = RowCheck(form, table.header)
+    outdir = _output_folder(outdir)
+    writer = form_writer(fmt)(form, edition)
+    # The writer vets what only it knows (a PDF font's missing glyphs, Excel's cell limit).
+    check = RowCheck(form, table.header, getattr(writer, "value_problem", None))
+    check.check_unnamed_columns(table.rows())
     result = FillResult([], list(check.problems))
-    outdir = Path(outdir)
     names = OutputNames(form, edition, fmt, outdir, pattern, merge)
     if not check.fatal:
         for record in check.records(table.rows(), result):
             names.add(record)
     if result.errors and not (skip_invalid and names.records and _only_row_errors(result)):
         raise InputError(_summary(data, result))
-    _refuse_overwrite(names, overwrite)
+    report = names.outdir / "invalid-rows.csv"
+    _refuse_input_as_output(data, names, report)
+    _refuse_overwrite(_with_report(names, report if result.invalid_rows else None), overwrite)
     second = FillResult([])  # the second pass finds the same problems: reported once, from the first
     records = check.records(table.rows(), second)
     if merge:
-        writer = form_writer(fmt)(form, edition)
         with atomic_path(names[0]) as tmp:
             writer.write(list(records), tmp)
     elif jobs > 1:
         _write_parallel(form, edition, fmt, records, names, jobs, progress)
     else:
-        writer = form_writer(fmt)(form, edition)
         for done, (record, target) in enumerate(zip(records, names), 1):
             with atomic_path(target) as tmp:
                 writer.write([record], tmp)
             if progress:
                 progress(done, len(names))
     if result.invalid_rows:
-        write_text_atomic(outdir / "invalid-rows.csv", _report_csv(result))
+        write_text_atomic(report, _report_csv(result))
+    result.records = RecordStream(check, table, names.records)
     return names, result
+
+
+class RecordStream(Sequence):
+    """The records of a finished batch, read again from the input when asked for (never all
+    held): ``len()`` is known, iterating or indexing streams the rows once more."""
+
+    def __init__(self, check: RowCheck, table, count: int):
+        self.check, self.table, self.count = check, table, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return self.check.records(self.table.rows(), FillResult([]))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self.count
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return next(r for i, r in enumerate(self) if i == index)
 
 
 class OutputNames(Sequence):
@@ -90,11 +117,13 @@ class OutputNames(Sequence):
         self.form, self.fmt, self.pattern, self.merge = form, fmt, pattern, merge
         self.outdir = Path(outdir).resolve()
         self.labels = {f.label: f.id for f, _ in form.fields()}
-        self.used: dict[str, int] = {}
+        self.used: set[str] = set()
+        self.counts: dict[str, int] = {}
         self.names: list[str] = []
         self.records = 0
         if merge:
-            self.names.append(default_blank_name(form, edition, fmt).replace(f".{fmt}", f"-合并.{fmt}"))
+            merged = default_blank_name(form, edition, fmt).replace(f".{fmt}", f"-合并.{fmt}")
+            self.names.append(safe_child(self.outdir, merged).name)
 
     def add(self, record: Record) -> None:
         self.records += 1
@@ -103,8 +132,16 @@ class OutputNames(Sequence):
         index = len(self.names) + 1
         fallback = f"{self.form.id}-{index:04d}"
         stem = safe_filename(_name(self.pattern, record, self.labels), fallback=fallback) if self.pattern else fallback
-        count = self.used[stem] = self.used.get(stem, 0) + 1
-        self.names.append(safe_child(self.outdir, f"{stem}{'' if count == 1 else f'-{count}'}.{self.fmt}").name)
+        count = self.counts.get(stem.casefold(), 1)  # where the last search for this stem ended
+        name = safe_filename(f"{stem}.{self.fmt}" if count == 1 else f"{stem}-{count}.{self.fmt}")
+        # Two records whose names agree after cleaning (or differ only in case, which Windows
+        # and macOS ignore) get -2, -3 …, never one file for both.
+        while name.casefold() in self.used:
+            count += 1
+            name = safe_filename(f"{stem}-{count}.{self.fmt}")
+        self.used.add(name.casefold())
+        self.counts[stem.casefold()] = count
+        self.names.append(safe_child(self.outdir, name).name)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -182,6 +219,28 @@ def _summary(data: Path, result: FillResult) -> str:
     shown = "; ".join(str(p) for p in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return f"{data}: {shown}{more}. Nothing was written; fix the file (or use --skip-invalid)"
+
+
+def _output_folder(outdir) -> Path:
+    outdir = Path(outdir)
+    for folder in (outdir, *outdir.parents):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"output folder {outdir}: {folder} is a file; give a folder with -o")
+    return outdir
+
+
+def _with_report(names: "OutputNames", report: Path | None):
+    yield from names
+    if report is not None:
+        yield report
+
+
+def _refuse_input_as_output(data: Path, names: "OutputNames", report: Path) -> None:
+    """Never write over the file being read, not even with --overwrite."""
+    source = Path(data).resolve()
+    if source == report or (source.parent == names.outdir and source.name in names.names):
+        raise InputError(f"{data} is the input file and would be overwritten by an output; "
+                         "choose another -o folder or --name")
 
 
 def _name(pattern: str, record: Record, labels: dict[str, str]) -> str:

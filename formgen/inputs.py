@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ class TableSource:
     header: list[str]
     encoding: str | None = None  # CSV: the detected (or forced) text encoding
     dialect: object = None
+    skip_bom: bool = False  # CSV: a UTF-8 BOM in front of text in another encoding (GB18030)
+    grid: list | None = None  # XLSX: the sheet's rows, read once (see `_read_xlsx`)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(1-based line or row number, cells padded to the header's width), blank rows skipped."""
@@ -56,7 +59,7 @@ class TableSource:
             yield number, (row + [""] * width)[:width]
 
     def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
-        with open(self.path, encoding=self.encoding, newline="") as handle:
+        with _open_text(self.path, self.encoding, self.skip_bom) as handle:
             reader = csv.reader(handle, self.dialect)
             first = True
             try:
@@ -70,14 +73,9 @@ class TableSource:
                 raise InputError(f"{self.path}: line {reader.line_num}: {exc}; check quoting") from None
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list[str]]]:
-        workbook = _open_workbook(self.path)
-        try:
-            for i, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1):
-                row = [_cell_text(v) for v in values]
-                if any(c.strip() for c in row):
-                    yield i, row
-        finally:
-            workbook.close()
+        if self.grid is None:
+            self.grid = _read_xlsx(self.path)
+        yield from self.grid
 
 
 def open_table(path: Path, encoding: str | None = None) -> TableSource:
@@ -91,10 +89,11 @@ def open_table(path: Path, encoding: str | None = None) -> TableSource:
         raise InputError(f"{path}: file is empty; it needs a header row and one row per record")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         source = TableSource(path, [])
-        empty = f"{path}: the first sheet is empty; it needs a header row and one row per record"
+        source.grid = _read_xlsx(path)
+        empty = f"{path}: the sheet is empty; it needs a header row and one row per record"
     else:
-        chosen = _detect_encoding(path, encoding)
-        source = TableSource(path, [], chosen, _sniff(path, chosen))
+        chosen, skip_bom = _detect_encoding(path, encoding)
+        source = TableSource(path, [], chosen, _sniff(path, chosen, skip_bom), skip_bom)
         empty = f"{path}: file is empty; it needs a header row and one row per record"
     rows = source._csv_rows() if source.encoding else source._xlsx_rows()
     first = next(rows, None)
@@ -117,43 +116,65 @@ def _has_content(path: Path) -> bool:
     return False
 
 
-def _decodes(path: Path, encoding: str) -> bool:
+def _open_text(path: Path, encoding: str, skip_bom: bool = False):
+    if not skip_bom:
+        return open(path, encoding=encoding, newline="")
+    raw = open(path, "rb")
+    raw.seek(len(codecs.BOM_UTF8))
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def _decodes(path: Path, encoding: str, skip_bom: bool = False) -> bool:
     """Whether the whole file decodes as ``encoding`` (read in chunks, never all at once)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     with open(path, "rb") as handle:
+        if skip_bom:
+            handle.seek(len(codecs.BOM_UTF8))
         while chunk := handle.read(CHUNK):
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
     return True
 
 
-def _detect_encoding(path: Path, encoding: str | None) -> str:
+def _detect_encoding(path: Path, encoding: str | None) -> tuple[str, bool]:
+    """(encoding, whether to skip a UTF-8 BOM before decoding)."""
     with open(path, "rb") as handle:
         head = handle.read(4096)
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    # Binary (or BOM-less UTF-16) data is full of NULs; a stray NUL in a text cell is reported
+    # by the row checks with its row and column instead.
+    if head.count(b"\x00") * 20 > len(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path}: this is not a text file (binary data); give a .csv or .xlsx file")
     if encoding:
         try:
             _decodes(path, encoding)
-            return encoding
+            return encoding, False
         except (LookupError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot be read as {encoding} ({exc.__class__.__name__}); "
                              f"{ENCODING_HINT}") from None
+    if head.startswith(codecs.BOM_UTF8):
+        # UTF-8 with a BOM, or a BOM in front of GB18030 text (a tool's mix-up), never GB18030
+        # read from the BOM's bytes on (that would turn the first column's name into 锘縓…).
+        for candidate in ("utf-8", "gb18030"):
+            try:
+                _decodes(path, candidate, skip_bom=True)
+                return candidate, True
+            except UnicodeDecodeError:
+                continue
     for candidate in TRIED_ENCODINGS:
         try:
             _decodes(path, candidate)
-            return candidate
+            return candidate, False
         except UnicodeDecodeError:
             continue
     from charset_normalizer import from_path
     best = from_path(path).best()
     if best is None:
         raise InputError(f"{path}: the text encoding cannot be recognised; {ENCODING_HINT}")
-    return best.encoding
+    return best.encoding, False
 
 
-def _sniff(path: Path, encoding: str):
-    with open(path, encoding=encoding, newline="") as handle:
+def _sniff(path: Path, encoding: str, skip_bom: bool = False):
+    with _open_text(path, encoding, skip_bom) as handle:
         sample = handle.read(4096)
     try:
         return csv.Sniffer().sniff(sample.lstrip("\ufeff"), delimiters=",\t;")
@@ -161,12 +182,51 @@ def _sniff(path: Path, encoding: str):
         return csv.excel
 
 
-def _open_workbook(path: Path):
+def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
+    """The first visible sheet, as the clerk sees it: (row number, cells) of its non-blank rows.
+
+    A formula cell gives its saved value, never the formula (a workbook saved by a program
+    that does not calculate has none: that is an error naming the cell).  A merged range
+    gives its value to every cell it covers (a unit name merged down a roster's rows).
+    Merged ranges are only known to openpyxl's full (not read-only) mode, so the sheet is
+    read into memory once; CSV input is streamed.
+    """
     from openpyxl import load_workbook
     try:
-        return load_workbook(path, read_only=True, data_only=True)
+        values = load_workbook(path, data_only=True)
+        formulas = load_workbook(path, data_only=False)
     except Exception:  # openpyxl raises many kinds for a damaged file
         raise InputError(f"{path}: not a readable .xlsx workbook; open it in Excel and save it again") from None
+    index = next((i for i, s in enumerate(values.worksheets) if s.sheet_state == "visible"), None)
+    if index is None:
+        raise InputError(f"{path}: every sheet is hidden; unhide the sheet with the records")
+    sheet, source = values.worksheets[index], formulas.worksheets[index]
+    grid = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    _check_formulas(path, sheet, source)
+    _spread_merged(grid, sheet)
+    rows = [(i, r) for i, r in enumerate(grid, 1) if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError(f"{path}: the sheet '{sheet.title}' is empty; it needs a header row and one row per record")
+    return rows
+
+
+def _check_formulas(path: Path, sheet, source) -> None:
+    for row in source.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" and sheet[cell.coordinate].value is None:
+                raise InputError(f"{path}: cell {cell.coordinate} holds the formula {str(cell.value)[:40]} but no "
+                                 "saved value; open the file in Excel or WPS and save it, or paste the values")
+
+
+def _spread_merged(grid: list[list[str]], sheet) -> None:
+    for merged in sheet.merged_cells.ranges:
+        top = merged.min_row - 1
+        if top >= len(grid) or merged.min_col - 1 >= len(grid[top]):
+            continue
+        value = grid[top][merged.min_col - 1]
+        for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
+            for c in range(merged.min_col - 1, min(merged.max_col, len(grid[r]))):
+                grid[r][c] = value
 
 
 def _cell_text(value) -> str:

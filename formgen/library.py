@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -58,6 +58,7 @@ class ResolvedEdition:
     packages: list[Package]
     forms_by_id: dict[str, Form]
     folders: list[Path]  # edition folder first, then its ancestors' (for template lookup)
+    logo: Path | None = None  # the nearest edition's ``logo:``, resolved against that edition's folder
 
     @property
     def id(self) -> str:
@@ -93,13 +94,49 @@ class ResolvedEdition:
         return next((g.name for g in self.edition.groups if g.id == group_id), None)
 
     def fill(self, text: str | None) -> str | None:
-        """Replace placeholders (XX, --) that the edition has values for."""
+        """Replace the placeholders (XX, --) that the edition has values for, where they stand alone.
+
+        A placeholder is a blank in running Chinese text (``XX城乡居民…``, ``每月--日``), so it
+        is replaced only as a whole token: not inside a longer run of its own characters
+        (``XXX``, ``XXXXXXX``, ``---``) and not touching a Latin letter, a digit or white
+        space (``1--15日`` is a range, ``先备案 -- 选定点`` a dash).  ``None`` means "not
+        filled yet" (printed as is, and `formgen check` warns); ``""`` removes it.
+        """
         if not text:
             return text
-        values = {k: v for k, v in self.edition.placeholders.items() if v}
-        for key in sorted(values, key=len, reverse=True):
-            text = text.replace(key, values[key])
-        return text
+        values = {k: v for k, v in self.edition.placeholders.items() if k and v is not None}
+        if not values:
+            return text
+        return _placeholder_pattern(tuple(values)).sub(lambda m: values[m.group()], text)
+
+
+@lru_cache(maxsize=64)
+def _placeholder_pattern(keys: tuple[str, ...]) -> re.Pattern:
+    """One regex for all placeholders, longest first, each as a whole token (see `fill`)."""
+    alternatives = []
+    for key in sorted(keys, key=len, reverse=True):
+        own = re.escape("".join(sorted(set(key))))
+        edge = rf"[A-Za-z0-9\s{own}]"
+        alternatives.append(rf"(?<!{edge}){re.escape(key)}(?!{edge})")
+    return re.compile("|".join(alternatives))
+
+
+APPENDABLE = ("notes", "faq")  # item keys a county may extend with add_notes / add_faq
+
+
+def _listed(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def logo_path(stored: list[StoredEdition]) -> Path | None:
+    """The logo of the nearest edition that names one; relative paths start at its folder."""
+    for edition in stored:
+        if edition.edition.logo:
+            path = Path(edition.edition.logo).expanduser()
+            return path if path.is_absolute() or edition.folder is None else edition.folder / path
+    return None
 
 
 def _digits(text: str) -> str:
@@ -159,6 +196,7 @@ class Library:
             packages=next((s.packages for s in stored if s.packages), []),
             forms_by_id=self.forms,
             folders=[s.folder for s in stored if s.folder],
+            logo=logo_path(stored),
         )
 
     def chain(self, edition_id: str) -> list[str]:
@@ -175,11 +213,33 @@ class Library:
         return [self.editions[e].items[item_id] for e in chain if item_id in self.editions[e].items]
 
     def merged_item(self, chain: list[str], item_id: str) -> dict:
-        """The item's keys along the chain: province first, the nearest edition's keys win."""
+        """The item's keys along the chain: province first, the nearest edition's keys win.
+
+        ``add_notes`` / ``add_faq`` in a file append to the inherited notes / FAQ
+        instead of replacing them: a county adds its local remarks and questions.
+        """
         merged = {}
         for source in reversed(self.item_sources(chain, item_id)):
-            merged.update(plain(source.raw))
+            raw = plain(source.raw)
+            additions = {key: raw.pop(f"add_{key}", None) for key in APPENDABLE}
+            merged.update(raw)
+            for key, extra in additions.items():
+                if extra:
+                    merged[key] = [*_listed(merged.get(key)), *_listed(extra)]
         return merged
+
+    def added_count(self, chain: list[str], item_id: str, key: str) -> int:
+        """How many of the merged item's ``key`` entries (notes, faq) are ``add_<key>`` additions.
+
+        They are the last ones: counted from the nearest file that replaces ``key``
+        outward, so a booklet can print a county's local notes apart from the province's.
+        """
+        count = 0
+        for source in self.item_sources(chain, item_id):  # nearest first
+            count += len(_listed(source.raw.get(f"add_{key}")))
+            if key in source.raw:
+                break
+        return count
 
     def _item_order(self, chain: list[str]) -> tuple[list[tuple[str, str | None]], bool]:
         for edition_id in chain:

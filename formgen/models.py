@@ -134,6 +134,9 @@ class Flow(Strict):
     preset: str | None = None  # a name in data/flows.yaml
     nodes: list[FlowNode] = []
     edges: list[FlowEdge] = []
+    # The chart's texts in the order the source lays them out (see flows.reading_order):
+    # a node id, "from>to" for the label of that edge, or "title" for the caption.
+    reading: list[str] = []
 
 
 class DiseaseList(Strict):
@@ -393,7 +396,7 @@ class Edition(Strict):
     contacts: Contacts | None = None
     online_url: str | None = None
     online_note: str | None = None
-    logo: str | None = None
+    logo: str | None = None  # PNG or JPEG file, relative to the edition folder (check verifies it)
     foreword: list[str] = []
     groups: list[Group] = []
     items: list[ItemRef] | None = None  # None: the edition's own item files, in file order

@@ -14,18 +14,29 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, RenderError
 
 # Characters Windows and most file systems refuse, plus path separators.
-UNSAFE_NAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+# Names Windows reserves for devices, with or without an extension (NUL.txt is NUL).
+WINDOWS_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$)(\.|$)", re.I)
+NAME_BYTES = 200  # a name's stem; with "-12345.xlsx" and the ".….part" temporary it stays under 255
 
 
 @contextmanager
 def atomic_path(target: Path):
     """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    blocker = next((f for f in (target.parent, *target.parent.parents) if f.exists() and not f.is_dir()), None)
+    if blocker is not None:
+        raise RenderError(f"cannot write {target}: {blocker} is a file, not a folder")
+    if target.is_dir():
+        raise RenderError(f"cannot write {target}: it is a folder; give a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise RenderError(f"cannot write {target}: {exc.strerror or exc}") from None
     os.close(fd)
     try:
         yield Path(tmp)
@@ -52,13 +63,29 @@ def write_text_atomic(target: Path, text: str) -> None:
 
 
 def safe_filename(name: str, fallback: str = "record") -> str:
-    """A single path component made from untrusted text."""
+    """A single path component made from untrusted text, valid on Linux, macOS and Windows.
+
+    Separators, NUL, control and Windows-reserved characters become ``_``; ``..`` runs,
+    leading and trailing dots and spaces go; Windows device names (CON, NUL.txt, COM1 …)
+    get a ``_`` prefix; the result is at most `NAME_BYTES` bytes of UTF-8 (file systems
+    count bytes: 255, less room for a suffix and the temporary name).
+    """
     cleaned = UNSAFE_NAME.sub("_", name).strip(" .")
     cleaned = re.sub(r"\.{2,}", "_", cleaned)
     cleaned = re.sub(r"_+", "_", cleaned).strip("_ ") or cleaned
     if not cleaned or cleaned in (".", ".."):
         cleaned = fallback
-    return cleaned[:150]
+    if WINDOWS_DEVICE.match(cleaned):
+        cleaned = "_" + cleaned
+    return _clip_bytes(cleaned, NAME_BYTES).rstrip(" .") or fallback
+
+
+def _clip_bytes(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 form fits in ``limit`` bytes (whole characters)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", errors="ignore")
 
 
 def safe_child(folder: Path, name: str) -> Path:

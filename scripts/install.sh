@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fonts-noto-cjk poppler-utils)   # CJK fonts for PDFs; pdftoppm/pdftotext for viewing and tests
+APT_PACKAGES=(fonts-noto-cjk poppler-utils chromium)   # CJK fonts for PDFs; pdftoppm/pdftotext for viewing and tests; chromium opens the HTML edition in tests
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the built-in data: check it, then write every edition to output/.
+# The main job on the built-in data: check it, then build every edition into output/EDITION/
+# (booklets in PDF, Word and HTML, every blank form, the catalog, the md/json exports, index.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 formgen check --quiet
-for edition in $(formgen editions --json | python3 -c 'import json,sys; print(" ".join(e["id"] for e in json.load(sys.stdin)))'); do
-  mkdir -p "output/$edition"
-  formgen export "$edition" --format md -o "output/$edition/$edition.md"
-  formgen export "$edition" --format json -o "output/$edition/$edition.json"
-done
-echo "done: see output/"
+# --overwrite replaces earlier builds only (folders with a manifest.json); each edition is
+# built beside its folder and swapped in when complete, so a failure keeps the old output.
+formgen build --all --overwrite
+echo "done: see output/EDITION/index.md"

@@ -109,3 +109,129 @@ def test_cli_check_exit_codes(run, mini):
     bad = run("check", data=mini)
     assert bad.exit_code == 1
     assert "02-b.yaml:4 [bogus]: error: unknown key" in bad.output
+
+
+def test_bad_reading_entry_names_line_key_and_fix(mini):
+    path = mini / "editions/prov/items/01-a.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "flows: [{preset: standard}]\n",
+        "flows:\n  - preset: standard\n    reading:\n      - apply\n      - no-such-box\n"
+        "      - apply>accept\n      - accept>notify\n      - title\n"), encoding="utf-8")
+    problems = problems_in(mini)
+    unknown = only(problems, "unknown node 'no-such-box'")
+    assert (unknown.key, unknown.line) == ("flows[0].reading[1]", 15)
+    assert unknown.file.endswith("prov/items/01-a.yaml")
+    assert "'from>to'" in unknown.fix and "apply" in unknown.fix
+    unlabelled = only(problems, "from 'apply' to 'accept' has no label")
+    assert (unlabelled.key, unlabelled.line) == ("flows[0].reading[2]", 16)
+    untitled = only(problems, "the flow has no title")
+    assert untitled.key == "flows[0].reading[4]"
+    assert len(problems) == 3  # accept>notify is a labelled edge of the preset: fine
+
+
+# --------------------------------------------------------------------------
+# Templates: templates/docx and templates/xlsx beside the data folder
+# --------------------------------------------------------------------------
+import shutil  # noqa: E402
+import zipfile  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def templated(mini):
+    """The mini data with good Word and Excel templates for its form, default and the county's own."""
+    from formgen.library import load_library
+    from formgen.writers import docx, xlsx
+    form = load_library(mini).forms["sample-form"]
+    templates = mini.parent / "templates"
+    for fmt, module in (("docx", docx), ("xlsx", xlsx)):
+        module.build_template(form, templates / fmt / f"sample-form.{fmt}")
+        (templates / fmt / "county").mkdir()
+        shutil.copy(templates / fmt / f"sample-form.{fmt}", templates / fmt / "county" / f"sample-form.{fmt}")
+    return mini
+
+
+def rewrite_docx(path, old, new):
+    """Edit the document XML of a Word file as a bureau's Word would save it."""
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    xml = parts["word/document.xml"].decode()
+    assert old in xml
+    parts["word/document.xml"] = xml.replace(old, new).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+def template_problems(data, fmt_folder):
+    return [p for p in problems_in(data) if f"templates/{fmt_folder}" in p.file]
+
+
+def test_good_templates_are_clean(templated):
+    assert problems_in(templated) == []
+
+
+def test_word_template_with_unknown_tag_and_untagged_field(templated):
+    path = templated.parent / "templates/docx/sample-form.docx"
+    rewrite_docx(path, "{{ v.name }}", "{{ v.nmae }}")
+    problems = template_problems(templated, "docx")
+    unknown = only(problems, "'nmae'")
+    assert unknown.file.endswith("templates/docx/sample-form.docx") and unknown.key == "tag nmae"
+    assert unknown.severity == "error" and "field id" in unknown.fix
+    missing = only(problems, "field 'name' of form 'sample-form' has no tag")
+    assert missing.key == "field name" and "add a tag" in missing.fix
+    assert not only(problems, "nmae").message.startswith(str(path))  # the file is named once, by the Problem
+
+
+def test_word_template_with_tag_split_across_runs(templated):
+    path = templated.parent / "templates/docx/county/sample-form.docx"
+    rewrite_docx(path, "<w:t>{{ v.id_number }}</w:t>",
+                 "<w:t>{{ v.id_</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>number }}</w:t>")
+    problem = only(template_problems(templated, "docx/county"), "split across runs")
+    assert problem.key == "tag" and "retype" in problem.fix
+
+
+def test_word_template_syntax_error(templated):
+    rewrite_docx(templated.parent / "templates/docx/sample-form.docx", "{{ title }}", "{{ title }")
+    assert only(template_problems(templated, "docx"), "syntax error").severity == "error"
+
+
+def test_excel_template_missing_and_extra_merges(templated):
+    from openpyxl import load_workbook
+    path = templated.parent / "templates/xlsx/county/sample-form.xlsx"
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    merged = next(str(r) for r in sheet.merged_cells.ranges if r.min_row == r.max_row == 3)
+    sheet.unmerge_cells(merged)  # 身份证件号码's value box, 3 columns wide
+    sheet.merge_cells("A2:B2")  # 姓名 label and value in one cell: the name would be lost
+    book.save(path)
+    problems = template_problems(templated, "xlsx/county")
+    missing = only(problems, f"cells {merged} should be merged")
+    extra = only(problems, "cells A2:B2 are merged")
+    assert missing.key == extra.key == "merge" and "restore" in missing.fix
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_broken_template_file(templated, fmt):
+    (templated.parent / f"templates/{fmt}/sample-form.{fmt}").write_bytes(b"PK\x03\x04 not really a zip")
+    problem = only(template_problems(templated, fmt), "not a readable")
+    assert problem.key == "template" and "templates build" in problem.fix
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_template_for_unknown_form_or_edition(templated, fmt):
+    folder = templated.parent / "templates" / fmt
+    shutil.copy(folder / f"sample-form.{fmt}", folder / f"no-such-form.{fmt}")
+    (folder / "nowhere").mkdir()
+    shutil.copy(folder / f"sample-form.{fmt}", folder / "nowhere" / f"sample-form.{fmt}")
+    problems = template_problems(templated, fmt)
+    assert only(problems, "template for unknown form 'no-such-form'").file.endswith(f"no-such-form.{fmt}")
+    assert "county, prov" in only(problems, "'nowhere' is not an edition").fix
+
+
+def test_cli_check_reports_template_problems(templated, run):
+    rewrite_docx(templated.parent / "templates/docx/sample-form.docx", "{{ v.name }}", "{{ v.nmae }}")
+    result = run("check", data=templated)
+    assert result.exit_code == 1
+    assert "templates/docx/sample-form.docx [tag nmae]: error: tag names 'nmae'" in result.output

@@ -27,3 +27,44 @@ def test_unknown_form_number_is_a_clear_error(mini):
     from formgen.errors import NotFound
     with pytest.raises(NotFound, match="no form '表9' in edition 'county'"):
         load_library(mini).edition("county").find_form("表9")
+
+
+def _edition_with(placeholders):
+    from formgen.library import ResolvedEdition
+    from formgen.models import Edition
+    edition = Edition.model_validate({"id": "x", "title": "t", "region": "r", "bureau": "b", "style": "catalog",
+                                      "placeholders": placeholders})
+    return ResolvedEdition(edition, ["x"], [], [], {}, [])
+
+
+def test_placeholders_are_replaced_only_as_whole_tokens():
+    edition = _edition_with({"XX": "昆明市", "XXX": "", "--": "10"})
+    cases = {
+        "XX城乡居民医疗保险参保登记表": "昆明市城乡居民医疗保险参保登记表",
+        "《XX异地就医登记备案表》（见附件7）": "《昆明市异地就医登记备案表》（见附件7）",
+        "《云南省XXX居住证》": "《云南省居住证》",          # "" is a value: the placeholder goes
+        "业务经办时间为每月--日工作日时间。": "业务经办时间为每月10日工作日时间。",
+        "凭证号：(第XXXX号)": "凭证号：(第XXXX号)",          # a longer run is not the placeholder
+        "XXXXXXX": "XXXXXXX",
+        "变更受理时间：每月1--15日": "变更受理时间：每月1--15日",  # a range between digits
+        "先备案 -- 选定点 -- 持卡扫码就医": "先备案 -- 选定点 -- 持卡扫码就医",  # a dash between spaces
+        "XXL码": "XXL码",
+    }
+    for text, expected in cases.items():
+        assert edition.fill(text) == expected, text
+    assert edition.fill(None) is None and edition.fill("") == ""
+
+
+def test_unfilled_placeholders_print_as_written():
+    edition = _edition_with({"XX": None, "--": None})
+    assert edition.fill("XX表，每月--日") == "XX表，每月--日"
+
+
+def test_builtin_yunnan_forms_carry_no_placeholder(library):
+    yunnan = library.edition("yunnan")
+    titles = [yunnan.form_title(form) for form in yunnan.forms()]
+    assert "云南省城乡居民医疗保险参保登记表" in titles and not [t for t in titles if "XX" in t]
+    wolong = library.edition("wolong")
+    faq = [a for p in wolong.packages for q in p.faq for a in q.answer if " -- " in a]
+    county = _edition_with({"--": "10"})  # a county that fills 表14's 每月--日
+    assert faq and all(county.fill(a) == a for a in faq)

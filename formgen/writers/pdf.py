@@ -583,6 +583,11 @@ class _Fonts:
             self._ems[key] = width
         return width
 
+    def missing(self, role: str, text: str) -> str:
+        """The characters of ``text`` the font has no glyph for (fpdf2 would leave them out)."""
+        cmap = self.parsed[role].cmap
+        return "".join(dict.fromkeys(c for c in text if ord(c) not in cmap and not c.isspace()))
+
     def attach(self, pdf: FPDF) -> None:
         for role, parsed in self.parsed.items():
             _attach_font(pdf, role, parsed)
@@ -1533,6 +1538,47 @@ class FormWriter:
         if index not in self._notes:
             self._notes[index] = lay_out(self.composer.note(self.form.notes[index]), width, NOTE_PT, "left")
         return self._notes[index]
+
+    def value_problem(self, field_: FormField, text: str) -> str | None:
+        """Checked before anything is written (`fill.build_records`): a value this PDF cannot show.
+
+        A character the font lacks would be dropped (or drawn as an empty box), and a value
+        taller than a whole page at MIN_PT would run off it; both are refused, never printed.
+        """
+        missing = self.fonts.missing("serif", text)
+        if missing:
+            codes = ", ".join(f"U+{ord(c):04X}" for c in missing)
+            return (f"'{missing}' ({codes}) cannot be printed in PDF: the font "
+                    f"{self.fonts.parsed['serif'].name} has no glyph for it; fill this form as docx "
+                    f"or xlsx, or set {FONT_ENV['serif']} to a font that has it")
+        room = self._rooms().get(field_.id)
+        if room is None or len(text) < 100:
+            return None
+        width, height = room
+        need = lay_out([Para(self.composer.text(text))], width, MIN_PT, "left").height
+        if need > height:
+            return (f"{len(text)} characters do not fit in the box even at {MIN_PT:g} pt on a whole "
+                    f"page; shorten it")
+        return None
+
+    def _rooms(self) -> dict[str, tuple[float, float]]:
+        """Per field: the narrowest box it is drawn in, and the most height a page gives that box."""
+        if getattr(self, "_room_cache", None) is None:
+            page_room = _page_size(self.form)[1] - 2 * MARGIN
+            heights = self.plan.heights
+            blocks = row_blocks(len(heights), self.plan.cells)
+            rooms: dict[str, tuple[float, float]] = {}
+            for box in self.plan.cells:
+                start, end = next(b for b in blocks if b[0] <= box.placed.row <= b[1])
+                own = range(box.placed.row, box.placed.row + box.placed.rowspan)
+                others = sum(heights[r] for r in range(start, end + 1) if r not in own)
+                room = (box.width - 2 * PAD_X, page_room - others - 2 * PAD_Y)
+                for segment in box.placed.cell.all_segments():
+                    if segment.field is not None:
+                        old = rooms.get(segment.field.id, room)
+                        rooms[segment.field.id] = (min(old[0], room[0]), min(old[1], room[1]))
+            self._room_cache = rooms
+        return self._room_cache
 
     def write(self, records: list[layout.Record] | None, target: Path) -> None:
         """The blank form (``records`` None), or every record's pages in order, to ``target``."""

@@ -78,6 +78,8 @@ SEGMENT_GAP = "　　"
 ONE_LINE_TYPES = ("date", "id_number", "phone", "credit_code", "number", "checkbox")
 NO_GAP_BEFORE = tuple("：:，,。；;）)、】」』")
 LIST_LIMIT = 255  # Excel refuses longer inline lists in data validation
+CELL_LIMIT = 32767  # characters an Excel cell holds
+MAX_ROW_POINTS = 409  # the tallest row Excel draws; text below it is cut off
 
 THIN = Side(style="thin", color="000000")
 GRID_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -462,7 +464,7 @@ def _label_says_it(field_: FormField, before: str) -> bool:
     if field_.type not in ("signature", "seal"):
         return False
     tail = before.rstrip()[-8:]
-    return tail.endswith("：") or any(word in tail for word in ("签字", "签名", "盖章", "签章"))
+    return tail.endswith(("：", ":")) or any(word in tail for word in ("签字", "签名", "盖章", "签章"))
 
 
 def box(checked: bool) -> str:
@@ -508,8 +510,8 @@ def put_text(sheet, row: int, col: int, text: str):
         bad = ILLEGAL_CHARACTERS_RE.search(text).group()
         raise RenderError(f"the value {text[:40]!r} contains the control character {bad!r}, "
                           f"which an Excel file cannot hold; remove it from the input")
-    if len(text) > 32767:
-        raise RenderError(f"a value of {len(text)} characters is longer than an Excel cell can hold (32767)")
+    if len(text) > CELL_LIMIT:
+        raise RenderError(f"a value of {len(text)} characters is longer than an Excel cell can hold ({CELL_LIMIT})")
     target.value = text
     target.data_type = "s"  # openpyxl takes a str starting with "=" as a formula
     return target
@@ -685,6 +687,33 @@ class FormWriter:
         raw = read_template(source) if source else template_bytes(form)
         self._template = self._prepare(raw, source)
 
+    def value_problem(self, field_: FormField, text: str) -> str | None:
+        """Checked before anything is written (`fill.build_records`): what a cell cannot hold."""
+        if len(text) > CELL_LIMIT:
+            return (f"{len(text)} characters is more than an Excel cell holds ({CELL_LIMIT}); "
+                    "shorten it")
+        room = self._rooms().get(field_.id)
+        if room is not None and len(text) >= 100 and height_needed(text, room[0]) > room[1]:
+            return (f"{len(text)} characters need a row taller than Excel allows ({MAX_ROW_POINTS:g} pt) "
+                    "in this box, and would be cut off; shorten it")
+        return None
+
+    def _rooms(self) -> dict[str, tuple[float, float]]:
+        """Per field: the narrowest cell it is written in (column units) and the most height its rows get."""
+        if getattr(self, "_room_cache", None) is None:
+            units = SHEET_UNITS[(self.form.paper, self.form.orientation)]
+            total = sum(self.form.columns)
+            rooms: dict[str, tuple[float, float]] = {}
+            for placed in layout.pages(self.form, None)[0].cells:
+                width = units * sum(self.form.columns[placed.col:placed.col + placed.colspan]) / total
+                room = (width, MAX_ROW_POINTS * placed.rowspan)
+                for segment in placed.cell.all_segments():
+                    if segment.field is not None:
+                        old = rooms.get(segment.field.id, room)
+                        rooms[segment.field.id] = (min(old[0], room[0]), min(old[1], room[1]))
+            self._room_cache = rooms
+        return self._room_cache
+
     def _prepare(self, raw: bytes, source: Path | None) -> bytes:
         """The template with the edition's title, placeholders and names applied, kept as bytes."""
         workbook = open_template(raw, source)
@@ -701,6 +730,10 @@ class FormWriter:
         sheet.cell(self.smap.title_row, 1).value = title
         number = self.edition.form_number(self.form.id) if self.edition else None
         sheet.title = sheet_title(number or title)
+        if number:  # the edition's 表7 / 附件7, printed top left like the seed (the grid keeps its cells)
+            sheet.oddHeader.left.text = number
+            sheet.oddHeader.left.font = f"{BODY_FONT_NAME},Regular"
+            sheet.oddHeader.left.size = BODY_SIZE
         workbook.properties.title = title
         workbook.properties.creator = (self.edition.edition.bureau if self.edition else None) or "formgen"
         buffer = BytesIO()
@@ -753,13 +786,22 @@ def template_problems(sheet, form: Form, smap: SheetMap | None = None) -> list[s
     smap = smap or sheet_map(form)
     merged = {str(r) for r in sheet.merged_cells.ranges}
     problems = []
+    expected = set()
     for placed in layout.pages(form, None)[0].cells:
         row, col = smap.grid_position(placed)
         if placed.rowspan == 1 and placed.colspan == 1:
             continue
         wanted = f"{get_column_letter(col)}{row}:{get_column_letter(col + placed.colspan - 1)}{row + placed.rowspan - 1}"
+        expected.add(wanted)
         if wanted not in merged:
             problems.append(f"cells {wanted} should be merged for form '{form.id}' but are not")
+    if smap.width > 1:  # title, subtitle, header, footer and note lines span the width
+        lines = (smap.title_row, smap.subtitle_row, *smap.header_rows, *smap.footer_rows, *smap.note_rows)
+        expected |= {f"A{r}:{smap.last_column}{r}" for r in lines if r}
+    for extra in sorted(merged - expected):
+        if CellRange(extra).min_row <= smap.last_row:  # below the form a bureau may add what it likes
+            problems.append(f"cells {extra} are merged but form '{form.id}' has separate cells there "
+                            f"(values written there would be lost)")
     return problems
 
 

@@ -192,7 +192,7 @@ def test_edition_placeholders_are_filled_in_all_static_text(lib, tmp_path):
     target = tmp_path / "t.docx"
     word.build_template(form, target)
     document = Document(str(target))
-    document.add_paragraph().add_run("XX县医疗保障局 -- {{ v.name }}")
+    document.add_paragraph().add_run("XX县医疗保障局每月--日 {{ v.name }}")
     document.sections[0].header.paragraphs[0].add_run("XX县")
     document.save(str(target))
     original = edition.edition.placeholders
@@ -203,7 +203,18 @@ def test_edition_placeholders_are_filled_in_all_static_text(lib, tmp_path):
             word.FormWriter(form, edition, template=target, docxtpl=docxtpl).write(
                 [Record(values={"name": "XX与--"})], out)
             filled = Document(str(out))
-            assert "卧龙区县医疗保障局 2025 XX与--" in all_text(filled)  # static text filled, the value kept
+            assert "卧龙区县医疗保障局每月2025日 XX与--" in all_text(filled)  # static text filled, the value kept
             assert filled.sections[0].header.paragraphs[0].text == "卧龙区县"
     finally:
         edition.edition.placeholders = original
+
+
+def test_table_grid_has_the_form_column_proportions(lib, tmp_path):
+    """LibreOffice lays a table out by its grid columns, not the cells' widths."""
+    form = form_of(lib, "zhigong-canbao-dengji-biao")
+    target = tmp_path / "t.docx"
+    word.build_template(form, target)
+    grid = Document(str(target)).tables[0]._tbl.tblGrid.findall(qn("w:gridCol"))
+    widths = [int(c.get(qn("w:w"))) for c in grid]
+    expected = [c / sum(form.columns) for c in form.columns]
+    assert [round(w / sum(widths), 3) for w in widths] == [round(e, 3) for e in expected]

@@ -1,0 +1,250 @@
+"""`formgen build` / `formgen booklet`: what a build folder holds, and that it is all-or-nothing."""
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from formgen.build import build_all, build_edition
+from formgen.check import open_library
+from formgen.errors import InputError, RenderError
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNTY = Path(__file__).parent / "fixtures" / "county" / "shixian"
+
+
+@pytest.fixture
+def county_data(tmp_path):
+    """The built-in data plus the fictitious 示例县 edition (extends henan-2024)."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    shutil.copytree(COUNTY, data / "editions" / "shixian")
+    return data
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): sha256(p) for p in folder.rglob("*") if p.is_file()}
+
+
+# --------------------------------------------------------------------------
+# Contents (the parts that do not need the booklet writers)
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def henan_build(library, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("out") / "henan-2024"
+    result = build_edition(library, "henan-2024", folder, booklet_formats=())
+    return folder, result
+
+
+def test_manifest_lists_every_file_with_size_and_hash(henan_build):
+    folder, result = henan_build
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["edition"] == "henan-2024" and manifest["style"] == "catalog"
+    listed = {e["file"]: e for e in manifest["files"]}
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert set(listed) == on_disk - {"manifest.json"}
+    for name, entry in listed.items():
+        assert entry["size"] == (folder / name).stat().st_size
+        assert entry["sha256"] == sha256(folder / name)
+        assert entry["kind"] in {"booklet", "site", "form", "catalog", "export", "index"}
+    assert len(result.entries) == len(listed)
+
+
+def test_every_blank_form_in_three_formats(library, henan_build):
+    folder, _ = henan_build
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    forms = [e for e in manifest["files"] if e["kind"] == "form"]
+    edition = library.edition("henan-2024")
+    assert len(forms) == 3 * len(edition.forms()) == 24
+    assert {(e["number"], e["format"]) for e in forms} == {
+        (edition.form_number(f.id), fmt) for f in edition.forms() for fmt in ("docx", "xlsx", "pdf")}
+    table7 = {e["format"]: folder / e["file"] for e in forms if e["number"] == "表7"}
+    assert "河南省异地就医登记备案表" in "".join(p.text for p in Document(table7["docx"]).paragraphs) + \
+        "".join(c.text for t in Document(table7["docx"]).tables for r in t.rows for c in r.cells)
+    assert any("河南省异地就医登记备案表" == str(c.value) for row in load_workbook(table7["xlsx"]).active.iter_rows()
+               for c in row)
+    assert "河南省异地就医登记备案表" in PdfReader(table7["pdf"]).pages[0].extract_text()
+
+
+def test_catalog_and_exports(henan_build):
+    folder, _ = henan_build
+    sheet = load_workbook(folder / "henan-2024-事项清单.xlsx").active
+    assert sheet["A1"].value == "河南省医疗保障经办政务服务事项清单（2024年版）"
+    exported = json.loads((folder / "henan-2024.json").read_text(encoding="utf-8"))
+    assert len(exported["items"]) == 28
+    assert "单位参保登记" in (folder / "henan-2024.md").read_text(encoding="utf-8")
+
+
+def test_index_links_resolve(henan_build):
+    import re
+    folder, _ = henan_build
+    index = (folder / "index.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(<([^>]+)>\)", index)
+    assert len(links) == 24 + 1 + 2
+    assert all((folder / link).is_file() for link in links)
+    assert "| 表14 | 河南省职工生育保险待遇申请表 |" in index
+
+
+def test_package_guide_has_no_item_catalog(library, tmp_path):
+    result = build_edition(library, "wolong", tmp_path / "wolong", booklet_formats=())
+    assert result.count("catalog") == 0 and result.count("form") == 24
+    assert not list((tmp_path / "wolong").glob("*.xlsx"))
+
+
+# --------------------------------------------------------------------------
+# All or nothing; never overwrite without being asked
+# --------------------------------------------------------------------------
+def test_existing_output_is_refused_without_overwrite(mini, tmp_path):
+    library = open_library(mini)
+    folder = tmp_path / "out" / "prov"
+    build_edition(library, "prov", folder, booklet_formats=())
+    before = snapshot(folder)
+    with pytest.raises(InputError, match="already exists; pass --overwrite"):
+        build_edition(library, "prov", folder, booklet_formats=())
+    assert snapshot(folder) == before
+    build_edition(library, "prov", folder, overwrite=True, booklet_formats=())
+    assert (folder / "manifest.json").exists()
+    assert [p.name for p in folder.parent.iterdir()] == ["prov"]  # no staging folders left behind
+
+
+def test_overwrite_replaces_only_an_earlier_build(mini, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "thesis.docx").write_text("precious", encoding="utf-8")
+    with pytest.raises(InputError, match="not a formgen output"):
+        build_edition(open_library(mini), "prov", folder, overwrite=True, booklet_formats=())
+    assert (folder / "thesis.docx").read_text(encoding="utf-8") == "precious"
+
+
+def test_a_failure_leaves_the_old_output_and_names_the_part(mini, tmp_path, monkeypatch):
+    library = open_library(mini)
+    folder = tmp_path / "out" / "prov"
+    build_edition(library, "prov", folder, booklet_formats=())
+    before = snapshot(folder)
+
+    def broken(resolved, target):
+        Path(target).write_bytes(b"half a file")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("formgen.writers.catalog_xlsx.write_catalog", broken)
+    with pytest.raises(RenderError) as failure:
+        build_edition(library, "prov", folder, overwrite=True, booklet_formats=())
+    message = str(failure.value)
+    assert "catalog xlsx failed" in message and "No space left on device" in message
+    assert "left as it was" in message and "\n" not in message
+    assert snapshot(folder) == before
+    assert [p.name for p in folder.parent.iterdir()] == ["prov"]
+
+
+def test_build_all_builds_each_edition_in_its_folder(mini, tmp_path):
+    results = build_all(open_library(mini), tmp_path / "out", booklet_formats=())
+    assert sorted(r.edition for r in results) == ["county", "prov"]
+    for edition in ("county", "prov"):
+        manifest = json.loads((tmp_path / "out" / edition / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["edition"] == edition
+
+
+def test_build_all_checks_every_target_first(mini, tmp_path):
+    (tmp_path / "out" / "prov").mkdir(parents=True)
+    (tmp_path / "out" / "prov" / "keep.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="already exists"):
+        build_all(open_library(mini), tmp_path / "out", booklet_formats=())
+    assert not (tmp_path / "out" / "county").exists()
+
+
+def test_cli_build_needs_an_edition_or_all(capsys, mini, monkeypatch):
+    from formgen.cli import main
+    monkeypatch.setenv("FORMGEN_DATA", str(mini))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "give an EDITION or --all" in err
+
+
+def test_cli_refuses_an_existing_folder_in_one_line(capsys, mini, monkeypatch, tmp_path):
+    from formgen.cli import main
+    monkeypatch.setenv("FORMGEN_DATA", str(mini))
+    (tmp_path / "prov").mkdir()
+    (tmp_path / "prov" / "old.pdf").write_bytes(b"%PDF")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "prov", "-o", str(tmp_path / "prov")])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already exists" in err and "Traceback" not in err
+    assert (tmp_path / "prov" / "old.pdf").read_bytes() == b"%PDF"
+
+
+# --------------------------------------------------------------------------
+# County editions: only what differs, nothing of another edition
+# --------------------------------------------------------------------------
+def test_county_fixture_resolves_through_the_province(county_data):
+    library = open_library(county_data)
+    county = library.edition("shixian")
+    assert county.chain == ["shixian", "henan-2024"]
+    assert [i.number for i in county.items] == [str(n) for n in range(1, 13)]
+    assert county.items[0].id == "chengxiang-jumin-canbao-dengji"
+    assert county.items[0].notes[-1].text == "示例县户籍居民可在户籍所在乡镇便民服务中心医保窗口办理。"
+    assert len(county.items[0].notes) == 3  # the province's two, then the local one
+    assert county.items[0].faq[0].question == "示例县新生儿什么时候可以参保？"
+    assert county.items[9].time_limit.text == "每季度集中认定一次"
+    assert county.items[9].basis == library.edition("henan-2024").items[15].basis  # inherited
+    assert county.logo == county_data / "editions" / "shixian" / "logo.png"
+    assert county.edition.contacts.consult_phone == ["0370-5550101", "0370-5550103"]
+    assert county.edition.groups == library.edition("henan-2024").edition.groups
+    assert len(county.forms()) == 8
+
+
+def test_check_reports_a_missing_or_bad_logo(county_data):
+    from formgen.check import check_all
+    edition = county_data / "editions" / "shixian" / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8").replace("logo: logo.png", "logo: emblem.png"),
+                       encoding="utf-8")
+    problems = [str(p) for p in check_all(county_data).errors()]
+    assert any("edition.yaml:10 [logo]" in p and "'emblem.png' not found" in p for p in problems), problems
+    (county_data / "editions" / "shixian" / "emblem.png").write_text("not an image", encoding="utf-8")
+    problems = [str(p) for p in check_all(county_data).errors()]
+    assert any("is not a PNG or JPEG image" in p for p in problems), problems
+
+
+def test_overwrite_accepts_the_old_run_sh_exports(mini, tmp_path):
+    folder = tmp_path / "prov"
+    folder.mkdir()
+    (folder / "prov.md").write_text("old", encoding="utf-8")
+    (folder / "prov.json").write_text("{}", encoding="utf-8")
+    build_edition(open_library(mini), "prov", folder, overwrite=True, booklet_formats=())
+    assert (folder / "manifest.json").exists() and (folder / "prov.md").read_text(encoding="utf-8") != "old"
+
+
+def test_county_booklet_model_carries_its_own_details(county_data):
+    from formgen.booklet import LinkBlock, Para, Table, build_booklet
+    library = open_library(county_data)
+    booklet = build_booklet(library, library.edition("shixian"))
+    assert booklet.title == "示例县医疗保障经办政务服务事项办事指南" and booklet.year == 2025
+    assert booklet.bureau == "示例县医疗保障局" and booklet.logo.name == "logo.png"
+    service = booklet.parts[0]
+    assert service.title == "服务信息"
+    facts = {row[0].text: row[1].text for block in service.blocks if isinstance(block, Table) for row in block.rows}
+    assert facts["咨询电话"] == "0370-5550101，0370-5550103" and facts["投诉电话"] == "0370-5550102"
+    assert facts["办理地址"] == "示例县人民路188号示例县政务服务中心二楼"
+    assert any(isinstance(b, LinkBlock) and b.url.startswith("https://ybj.shixian") for b in service.blocks)
+    items = [p for p in booklet.parts if p.kind == "item"]
+    assert [p.number for p in items] == [f"{n}、" for n in range(1, 13)]
+    texts = [b.text for b in items[0].blocks if isinstance(b, Para)]
+    assert "注：示例县户籍居民可在户籍所在乡镇便民服务中心医保窗口办理。" in texts
+    assert "1、示例县新生儿什么时候可以参保？" in texts
+    # the province's catalog 备注 are not flowchart text: only the local note is printed
+    assert not any("各地应落实持居住证参保政策" in t for t in texts)
+
+
+def test_builtin_booklets_get_no_service_page(library):
+    from formgen.booklet import build_booklet
+    for edition in library.editions:
+        assert all(p.title != "服务信息" for p in build_booklet(library, library.edition(edition)).parts)

