@@ -47,6 +47,7 @@ SECTION_PARENTS = ("item", "package")  # whose children are sections of the pare
 RESERVED_FILES = {"index", "forms", "booklet"}
 FORMAT_NAMES = {"docx": "Word", "xlsx": "Excel", "pdf": "PDF"}
 CHART_WIDTH_MM = 160.0  # A4 portrait text width: the chart fits a printed page
+SHORT_TEXT = 8  # form text this short is never broken across lines
 PHONE = re.compile(r"^[0-9+()\- ]{5,}$")
 WEB_URL = re.compile(r"^https?://", re.I)
 
@@ -209,7 +210,9 @@ def _pieces(segments, fill, whole: bool = False) -> list[tuple[str, str]]:
     texts = "".join(s.text for s in segments if s.text)
     for segment in segments:
         if segment.text is not None:
-            pieces.append(("text", fill(segment.text)))
+            text = fill(segment.text)
+            short = len(text) <= SHORT_TEXT and "\n" not in text  # 区县(市)、（签字）: kept on one line
+            pieces.append(("furniture" if short else "text", text))
         elif not (segment.field.type == "photo" and blank_text(segment.field) in texts):
             pieces += _field_pieces(segment.field, fill, whole)
     return pieces

@@ -271,6 +271,10 @@ def test_stylesheets_print_a4_with_the_running_header(sample):
     assert '卧龙区\\"一件事一次办\\"办事指南' in print_css  # quoted as a CSS string
     assert '"- " counter(page) " -"' in print_css
     assert "display: table-header-group" in print_css
+    assert "@page wide { size: A4 landscape" in print_css
+    package = (site / "package-1.html").read_text(encoding="utf-8")  # its form 表2 is a landscape roster
+    assert 'class="part kind-form break opens-wide" id="package-1-form"' in package
+    assert '<div class="form-block wide">' in package
     site_css = (site / "assets" / "site.css").read_text(encoding="utf-8")
     assert '"SimSun", "Songti SC", "Noto Serif CJK SC"' in site_css
 
