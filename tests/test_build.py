@@ -321,6 +321,11 @@ def test_county_builds_in_every_format(county_build):
     assert {("booklet", "pdf"), ("booklet", "docx"), ("site", "html"), ("catalog", "xlsx"),
             ("form", "docx"), ("form", "xlsx"), ("form", "pdf")} <= kinds
     assert (folder / "site" / "index.html").is_file()
+    logo = (COUNTY / "logo.png").read_bytes()
+    with zipfile.ZipFile(folder / "shixian.docx") as package:
+        assert any(package.read(n) == logo for n in package.namelist() if n.startswith("word/media/"))
+    assert any(p.read_bytes() == logo for p in (folder / "site").rglob("*.png"))
+    assert PdfReader(folder / "shixian.pdf").pages[0].images  # the cover carries the logo
     sheet = load_workbook(folder / "shixian-事项清单.xlsx").active
     assert sheet["A1"].value == "示例县医疗保障经办政务服务事项办事指南"
     assert any(c.value == "每季度集中认定一次" for row in sheet.iter_rows() for c in row)
