@@ -387,3 +387,14 @@ def test_cli_booklet_writes_one_format_and_refuses_to_overwrite(county_data, tmp
     assert "示例县医疗保障局" in (site / "index.html").read_text(encoding="utf-8")
     assert run("booklet", "shixian", "--format", "html", "-o", site, "--overwrite", data=county_data).exit_code == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_check_flags_a_package_guide_without_packages_and_borrowed_packages(county_data):
+    from formgen.check import check_all
+    edition = county_data / "editions" / "shixian" / "edition.yaml"
+    text = edition.read_text(encoding="utf-8")
+    edition.write_text(text.replace("style: flowcharts", "style: package_guide"), encoding="utf-8")
+    assert any("a package_guide edition has no packages" in str(p) for p in check_all(county_data).errors())
+    edition.write_text(text.replace("extends: henan-2024", "extends: wolong"), encoding="utf-8")
+    warnings = [str(p) for p in check_all(county_data).problems if p.severity == "warning"]
+    assert any("packages come from edition 'wolong'" in w for w in warnings), warnings
