@@ -398,3 +398,19 @@ def test_check_flags_a_package_guide_without_packages_and_borrowed_packages(coun
     edition.write_text(text.replace("extends: henan-2024", "extends: wolong"), encoding="utf-8")
     warnings = [str(p) for p in check_all(county_data).problems if p.severity == "warning"]
     assert any("packages come from edition 'wolong'" in w for w in warnings), warnings
+
+
+def test_build_all_goes_on_after_a_failure_and_names_it(mini, tmp_path, monkeypatch):
+    from formgen.writers import catalog_xlsx
+    real = catalog_xlsx.write_catalog
+
+    def fails_for_prov(resolved, target):
+        if resolved.id == "prov":
+            raise ValueError("boom")
+        return real(resolved, target)
+    monkeypatch.setattr("formgen.writers.catalog_xlsx.write_catalog", fails_for_prov)
+    with pytest.raises(RenderError) as failure:
+        build_all(open_library(mini), tmp_path / "out", booklet_formats=())
+    assert "1 of 2 edition(s) failed: build prov: catalog xlsx failed: ValueError: boom" in str(failure.value)
+    assert (tmp_path / "out" / "county" / "manifest.json").exists()
+    assert not (tmp_path / "out" / "prov").exists()
