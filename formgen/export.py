@@ -12,7 +12,7 @@ from functools import partial
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .flows import describe, expand, material_lines, reading_order
+from .flows import describe, expand, material_lines, reading_items
 from .layout import blank_text
 from .library import Library, ResolvedEdition
 from .models import LEVEL_NAMES
@@ -67,7 +67,7 @@ def edition_markdown(library: Library, resolved: ResolvedEdition) -> str:
         material_lines=material_lines,
         chart_lines=lambda flow, item=None: describe(expand(flow, library.presets, item)),
         chart_branches=lambda flow, item=None: expand(flow, library.presets, item).branches(),
-        chart_reading=lambda flow, item=None: reading_order(expand(flow, library.presets, item)),
+        chart_reading=lambda flow, item=None: reading_items(expand(flow, library.presets, item)),
         level_names=LEVEL_NAMES,
         form_cells=form_text_rows,
         cn=chinese_number,
@@ -91,16 +91,20 @@ def form_text_rows(form) -> list[str]:
 
 
 def _cell_text(cell, number: int | None = None) -> str:
-    parts = [_segments_text(cell.all_segments())] if not cell.counter else [str(number or "序号")]
+    """A cell's text; ``number`` is the roster line it is printed on, if any."""
+    roster = number is not None
+    parts = [_segments_text(cell.all_segments(), roster)] if not cell.counter else [str(number or "序号")]
     parts += [f"{i}.{t}" for i, t in enumerate(cell.items, 1)]
     return " ".join(p for p in parts if p)
 
 
-def _segments_text(segments) -> str:
+def _segments_text(segments, roster: bool = False) -> str:
     out = []
     for seg in segments:
         if seg.text is not None:
             out.append(seg.text.replace("\n", " "))
+        elif roster and seg.field.type == "date":
+            out.append("＿＿＿＿")  # a roster's date cells are left empty on paper
         else:
             out.append(field_text(seg.field))
     return "".join(out)

@@ -119,10 +119,16 @@ def reading_order(chart: Chart) -> list[str]:
     each side arrow's label just above the step it leaves, and the right-hand
     column read after the main one, bottom up.
     """
+    return [text for _, text in reading_items(chart)]
+
+
+def reading_items(chart: Chart) -> list[tuple[str, str]]:
+    """`reading_order` with each text's entry (a node id, ``from>to`` or ``title``),
+    for writers that style the caption, labels and boxes differently."""
     entries = list(chart.reading)
     entries += [e for e in _default_entries(chart) if e not in entries]
-    texts = [reading_text(chart, entry) for entry in entries]
-    return [text for text in texts if text]
+    pairs = [(entry, reading_text(chart, entry)) for entry in entries]
+    return [(entry, text) for entry, text in pairs if text]
 
 
 def reading_text(chart: Chart, entry: str) -> str:

@@ -1,5 +1,5 @@
 """Process charts: presets expanded, and texts read in the source's order."""
-from formgen.flows import expand, reading_order
+from formgen.flows import expand, reading_items, reading_order
 from formgen.models import Flow, FlowPreset
 
 STANDARD = FlowPreset.model_validate({
@@ -39,3 +39,20 @@ def test_reading_gives_the_order_and_the_rest_follows():
 
 def test_title_is_read_only_where_reading_places_it():
     assert "城乡居民参保登记" not in reading_order(expand(flow(), {"standard": STANDARD}))
+
+
+def test_a_second_edge_between_the_same_boxes_is_numbered():
+    chart = expand(flow(edges=[{"from": "materials", "to": "apply"},
+                               {"from": "accept", "to": "notify", "label": "材料不齐全"},
+                               {"from": "accept", "to": "notify", "label": "数据不正确"}],
+                        reading=["accept>notify#2", "accept>notify"]), {"standard": STANDARD})
+    assert reading_order(chart)[:2] == ["数据不正确", "材料不齐全"]
+    # the default order names both labels, each once
+    default = reading_order(expand(flow(edges=chart.edges), {"standard": STANDARD}))
+    assert default.count("材料不齐全") == 1 and default.count("数据不正确") == 1
+
+
+def test_reading_items_name_each_text():
+    chart = expand(flow(reading=["title", "materials", "accept>notify"]), {"standard": STANDARD})
+    assert reading_items(chart)[:3] == [("title", "城乡居民参保登记"), ("materials", "办理材料：有效身份证件"),
+                                        ("accept>notify", "材料不齐全")]

@@ -1,0 +1,108 @@
+"""`formgen export`: the Markdown carries the edition's text, in the seed's order.
+
+Coverage is measured with the shared tool (``../shared/tools/seed_coverage.py``):
+the share of the seed's distinct 6-grams (CJK ideographs, letters and digits
+only) that the export contains.  Seeds and tool live beside the repository, so
+these tests skip where they are absent (CI may clone elsewhere); the environment
+variable FORMGEN_SEEDS names another seeds folder.
+"""
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS as DEFAULT_SEEDS
+from formgen.export import edition_markdown
+
+# FORMGEN_SEEDS points elsewhere, e.g. from a git worktree that is not beside ../shared
+SEEDS = Path(os.environ.get("FORMGEN_SEEDS", DEFAULT_SEEDS))
+TOOL = SEEDS.parent / "tools" / "seed_coverage.py"
+SEED_OF = {"henan-flowcharts": "000", "henan-2024": "001", "puyang": "002", "wolong": "003", "yunnan": "004"}
+
+# Where an export cannot reach 97% the reason is not missing content but the seed's
+# layout, which the model cannot express yet (see docs/data-model.md, `reading:`).
+SHORT_OF_TARGET = {
+    "henan-flowcharts": "item headings sit between charts whose boxes the seed runs together "
+                        "(拨付 before the next title), and 申请 boxes interleaved into materials",
+    "puyang": "item headings sit between charts the seed runs together; its 目录 lost items 1-3, 17-19, 22",
+    "wolong": "FAQ enumerators (1、 / 问：) and numbered form options (1.职工医保□) have no key in the "
+              "model; chart boxes interleaved into the forms",
+}
+# No regression below today's figures, whatever the target.
+FLOOR = {"henan-flowcharts": 94.5, "henan-2024": 98.0, "puyang": 96.5, "wolong": 95.5, "yunnan": 98.0}
+
+
+@pytest.fixture(scope="module")
+def tool():
+    if not SEEDS.is_dir() or not TOOL.is_file():
+        pytest.skip(f"seeds or coverage tool not found beside the repository ({SEEDS.parent})")
+    spec = importlib.util.spec_from_file_location("seed_coverage", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def coverage(tool, library, edition_id) -> tuple[float, list[str]]:
+    """Share of the seed's 6-grams in the export, and the seed's clauses under 80%."""
+    seed_path = next(SEEDS.glob(f"{SEED_OF[edition_id]}_*.txt"))
+    raw_seed = tool.seed_text(str(seed_path))
+    have = tool.grams(tool.normalize(edition_markdown(library, library.edition(edition_id))), 6)
+    want = tool.grams(tool.normalize(raw_seed), 6)
+    clauses = {tool.normalize(c) for c in raw_seed.replace("；", "\n").replace("。", "\n").splitlines()}
+    missing = [c for c in clauses
+               if len(c) >= 12 and len(tool.grams(c, 6) & have) / len(tool.grams(c, 6)) < 0.8]
+    return 100 * len(want & have) / len(want), missing
+
+
+@pytest.mark.parametrize("edition_id", sorted(SEED_OF))
+def test_export_never_falls_below_todays_coverage(tool, library, edition_id):
+    share, _ = coverage(tool, library, edition_id)
+    assert share >= FLOOR[edition_id]
+
+
+@pytest.mark.parametrize("edition_id", [
+    pytest.param(e, marks=pytest.mark.xfail(reason=SHORT_OF_TARGET[e], strict=True)) if e in SHORT_OF_TARGET
+    else e for e in sorted(SEED_OF)])
+def test_export_carries_97_percent_of_its_seed(tool, library, edition_id):
+    share, _ = coverage(tool, library, edition_id)
+    assert share >= 97.0
+
+
+@pytest.mark.parametrize("edition_id", ["henan-flowcharts", "puyang", "yunnan"])
+def test_no_clause_of_the_seed_is_missing(tool, library, edition_id):
+    _, missing = coverage(tool, library, edition_id)
+    assert missing == []
+
+
+def test_charts_follow_their_reading_order(library):
+    text = edition_markdown(library, library.edition("henan-flowcharts"))
+    section = text[text.index("### 门诊费用报销"):text.index("### 住院费用报销")]
+    lines = [line for line in section.splitlines()[1:] if line.strip()]
+    # the seed reads the payment box, then the caption (bold), then the chart from the top
+    assert lines[:4] == ["- 拨付", "- **门诊费用报销**", "- 申请", "- 材料不齐全"]
+    # a box's lines stay in one list entry
+    assert "- 办理材料：  \n  1.医保电子凭证或有效身份证件或社保卡；  \n  2.医院收费票据；" in section
+
+
+def test_package_materials_are_the_guides_table(library):
+    text = edition_markdown(library, library.edition("wolong"))
+    assert "| 序号 | 事项名称 | 原始材料 | 已关联电子证照名称 | 共性材料 |" in text
+    assert "| 1 | 城乡居民医疗保险参保登记 | 1.参保人员身份证件" in text
+    # each package's blank form follows its FAQ, under the edition's number
+    faq = text.index("#### 卧龙区城乡居民参保登记答疑手册")
+    assert faq < text.index("### 表15—城乡居民基本医疗保险参保登记表") < text.index("## 我要变更城乡居民参保信息")
+
+
+def test_blank_fields_read_as_on_paper(library):
+    text = edition_markdown(library, library.edition("wolong"))
+    form = text[text.index("### 表2—"):]
+    assert "［" not in form                                  # no invented field labels
+    assert "\n- 8 │ ＿＿＿＿" in form                         # the roster's eight numbered lines
+    assert "（建议列选择项打勾，如□中小学儿童 □大学生 □无业成年人等）" in text
+
+
+def test_material_notes_are_printed(library):
+    text = edition_markdown(library, library.edition("puyang"))
+    # in the chart's materials box: each note on its own line, indented under its material
+    assert "或批准单位变更的文件；  \n  　非关键信息时可不提供辅助材料；  \n  　鼓励医保经办机构通过数据共享获取信息。" in text
