@@ -14,6 +14,15 @@ Callers (``formgen.forms_api``) create one writer per batch and pass a temporary
 path that is renamed into place when complete (``output.atomic_path``).
 Static text passes through ``edition.fill`` so placeholders (XX, --) are replaced;
 values from users are data: never evaluated as templates or formulas.
+
+Booklet writer modules (``booklet_pdf``, ``booklet_docx``, ``booklet_html``) each export::
+
+    class BookletWriter:
+        def __init__(self, edition=None, library=None, ...): ...   # what each needs varies
+        def write(self, booklet: Booklet, target: Path) -> None: ...  # html: target is a folder
+
+``booklet_writer(fmt)`` returns that class; ``formgen.build.booklet_writer`` passes it
+whichever of library / edition its constructor names.
 """
 from __future__ import annotations
 

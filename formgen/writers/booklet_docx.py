@@ -825,7 +825,7 @@ def arrow_shape_xml(arrow, scale: float, shape_id: int) -> str:
     head = '<a:tailEnd type="triangle" w="med" len="med"/>' if getattr(arrow, "head", True) else ""
     dash = '<a:prstDash val="dash"/>' if getattr(arrow, "dashed", False) else ""
     return (
-        f'<wps:wsp><wps:cNvPr id="{shape_id}" name="箭头{shape_id}"/><wps:cNvCnPr/>'
+        f'<wps:wsp><wps:cNvPr id="{shape_id}" name="箭头{shape_id}"/><wps:cNvSpPr/>'
         f'<wps:spPr><a:xfrm><a:off x="{emu(left)}" y="{emu(top)}"/>'
         f'<a:ext cx="{emu(width)}" cy="{emu(height)}"/></a:xfrm>'
         f'<a:custGeom><a:avLst/><a:gdLst/><a:ahLst/><a:cxnLst/><a:rect l="0" t="0" r="r" b="b"/>'
@@ -876,7 +876,8 @@ def define_styles(document, text_width_mm: float) -> None:
         tabs.add_tab_stop(Mm(text_width_mm), alignment=2, leader=1)  # right-aligned, dotted
     paragraph_style(styles, "Header", BODY_FONT, 9, align="center")
     header = styles["Header"].element.get_or_add_pPr()
-    border = sub(header, "w:pBdr")
+    border = OxmlElement("w:pBdr")
+    header.insert_element_before(border, *PPR_AFTER_BORDER)
     sub(border, "w:bottom", {"w:val": "single", "w:sz": "6", "w:space": "1", "w:color": "000000"})
     paragraph_style(styles, "Footer", BODY_FONT, 14 * 0.75 + 1.5, align="center")
     character_style(styles, "Hyperlink", "0563C1", underline=True)
@@ -933,7 +934,7 @@ def paragraph_style(styles, name, font, size, *, before=0, after=0, align=None, 
         fmt.line_spacing = line
     props = style.element.get_or_add_pPr()
     if first_line or left_chars:
-        ind = sub(props, "w:ind")
+        ind = props.get_or_add_ind()  # in its schema place, before jc and outlineLvl
         if first_line:
             ind.set(qn("w:firstLineChars"), str(first_line * 100))
             ind.set(qn("w:firstLine"), str(int(first_line * size * 20)))
@@ -959,6 +960,13 @@ def character_style(styles, name, color, underline=False):
     style.font.underline = underline
     return style
 
+
+# a paragraph's properties are a sequence too: what follows w:pBdr
+PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+                    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+                    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+                    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+                    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 # settings.xml is a sequence: updateFields comes before these (ECMA-376 CT_Settings)
 AFTER_UPDATE_FIELDS = {"hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",

@@ -34,9 +34,9 @@ import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from .. import charts
 from ..booklet import Booklet, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import InputError, RenderError
-from ..flows import reading_order
 from ..forms_api import blank_form
 from ..layout import blank_text, expand_rows
 from ..models import Contacts, Form, FormField, Line, Note
@@ -244,12 +244,8 @@ def _percentages(columns: list[float]) -> list[float]:
 # --------------------------------------------------------------------------
 # Inline SVG: charts and QR codes
 # --------------------------------------------------------------------------
-def chart_svg(block: ChartBlock) -> Markup | None:
-    """The chart as inline SVG, or None while formgen.charts is not available."""
-    try:
-        from .. import charts
-    except ImportError:
-        return None
+def chart_svg(block: ChartBlock) -> Markup:
+    """The chart as inline SVG: vector, sharp at any zoom, its text selectable."""
     svg = charts.to_svg(charts.layout(block.chart, max_width=CHART_WIDTH_MM))
     return Markup(_strip_xml_declaration(svg))  # made by our code, its text escaped there
 
@@ -371,15 +367,11 @@ def _environment() -> Environment:
     env.globals.update(
         is_para=lambda b: isinstance(b, Para), is_table=lambda b: isinstance(b, Table),
         is_chart=lambda b: isinstance(b, ChartBlock), is_link=lambda b: isinstance(b, LinkBlock),
-        is_form=lambda b: isinstance(b, FormBlock), chart_svg=chart_svg, chart_lines=_chart_lines,
+        is_form=lambda b: isinstance(b, FormBlock), chart_svg=chart_svg,
         qr_svg=qr_svg, web_url=web_url, tel_href=tel_href, form_grid=form_grid,
         row_links=_row_links, format_names=FORMAT_NAMES,
     )
     return env
-
-
-def _chart_lines(block: ChartBlock) -> list[str]:
-    return reading_order(block.chart)
 
 
 def _row_links(table: Table, plan: SitePlan) -> list[int | None]:

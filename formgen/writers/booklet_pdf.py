@@ -164,9 +164,13 @@ class BookletPDF(FPDF):
         if not self.furniture:
             return
         g = self.geometry()
-        self.set_font("serif", size=HEADER_PT)
-        self.set_text_color(60)
         text = self.booklet.header_text
+        size = HEADER_PT
+        self.set_font("serif", size=size)
+        while self.get_string_width(text) > g.width - g.left - g.right and size > 6:
+            size -= 0.5  # a long edition name shrinks rather than run past the rule
+            self.set_font("serif", size=size)
+        self.set_text_color(60)
         width = self.get_string_width(text)
         self.text((self.w - width) / 2, g.header_y - 1.8, text)
         self.set_text_color(0)

@@ -176,6 +176,10 @@ def draw_grid(document, form: Form) -> None:
     for row in table.rows:
         for width, cell in zip(widths, row.cells):
             cell.width = width
+    # LibreOffice (and Word with a fixed layout) takes column widths from the table grid,
+    # which python-docx writes as equal columns.
+    for width, column in zip(widths, table._tbl.tblGrid.findall(qn("w:gridCol"))):
+        column.set(qn("w:w"), str(int(width // 635)))  # EMU to twentieths of a point
     for r, row in enumerate(rows):  # room to write by hand, or the form's own minimum
         table.rows[r].height = Mm(max(row.height or 0, MIN_ROW_MM))
         table.rows[r].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
@@ -265,7 +269,7 @@ def blank_for(field_: FormField, person: int | None, alone: bool, before: str) -
         return "" if person is not None else "　　" + layout.blank_text(field_)
     if field_.type in ("signature", "seal"):
         tail = before.rstrip()[-8:]
-        says_sign = tail.endswith("：") or any(w in tail for w in ("签字", "签名", "盖章", "签章"))
+        says_sign = tail.endswith(("：", ":")) or any(w in tail for w in ("签字", "签名", "盖章", "签章"))
         return SIGN_SPACE if says_sign and not alone else layout.blank_text(field_)
     if field_.type == "photo":  # a label already saying 贴照片处 needs no second one
         return "" if "照片" in before else layout.blank_text(field_)

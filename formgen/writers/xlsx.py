@@ -464,7 +464,7 @@ def _label_says_it(field_: FormField, before: str) -> bool:
     if field_.type not in ("signature", "seal"):
         return False
     tail = before.rstrip()[-8:]
-    return tail.endswith("：") or any(word in tail for word in ("签字", "签名", "盖章", "签章"))
+    return tail.endswith(("：", ":")) or any(word in tail for word in ("签字", "签名", "盖章", "签章"))
 
 
 def box(checked: bool) -> str:
@@ -730,6 +730,10 @@ class FormWriter:
         sheet.cell(self.smap.title_row, 1).value = title
         number = self.edition.form_number(self.form.id) if self.edition else None
         sheet.title = sheet_title(number or title)
+        if number:  # the edition's 表7 / 附件7, printed top left like the seed (the grid keeps its cells)
+            sheet.oddHeader.left.text = number
+            sheet.oddHeader.left.font = f"{BODY_FONT_NAME},Regular"
+            sheet.oddHeader.left.size = BODY_SIZE
         workbook.properties.title = title
         workbook.properties.creator = (self.edition.edition.bureau if self.edition else None) or "formgen"
         buffer = BytesIO()

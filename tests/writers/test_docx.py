@@ -139,3 +139,14 @@ def test_several_records_in_one_file(lib, tmp_path):
     assert len(document.tables) >= 2
     text = all_text(document)
     assert text.index("甲") < text.index("乙")
+
+
+def test_table_grid_has_the_form_column_proportions(lib, tmp_path):
+    """LibreOffice lays a table out by its grid columns, not the cells' widths."""
+    form = form_of(lib, "zhigong-canbao-dengji-biao")
+    target = tmp_path / "t.docx"
+    word.build_template(form, target)
+    grid = Document(str(target)).tables[0]._tbl.tblGrid.findall(qn("w:gridCol"))
+    widths = [int(c.get(qn("w:w"))) for c in grid]
+    expected = [c / sum(form.columns) for c in form.columns]
+    assert [round(w / sum(widths), 3) for w in widths] == [round(e, 3) for e in expected]

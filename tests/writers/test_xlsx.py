@@ -380,3 +380,34 @@ def test_rebuilding_a_template_changes_no_byte(lib, tmp_path):
     xlsx.build_template(form, tmp_path / "a.xlsx")
     xlsx.build_template(form, tmp_path / "b.xlsx")
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_edition_number_is_printed_in_the_page_header(lib, tmp_path):
+    edition = lib.edition("wolong")
+    sheet = written(lib, YIDI, None, tmp_path, edition).worksheets[0]
+    assert sheet.title == "表7" and sheet.oddHeader.left.text == "表7"
+    assert sheet.oddFooter.center.text == "- &P -"
+
+
+def test_value_problem_names_what_a_cell_cannot_hold(lib):
+    form = form_of(lib, YIDI)
+    writer = xlsx.FormWriter(form, None)
+    address = next(f for f, _ in form.fields() if f.id == "insured_address")
+    assert writer.value_problem(address, "南阳市卧龙区新华路22号") is None
+    assert "taller than Excel allows (409 pt)" in writer.value_problem(address, "新华路" * 400)
+    assert "more than an Excel cell holds (32767)" in writer.value_problem(address, "x" * 32768)
+
+
+def test_template_check_finds_extra_merges(lib, tmp_path):
+    form = form_of(lib, YN_DANWEI)
+    target = tmp_path / "t.xlsx"
+    xlsx.build_template(form, target)
+    book = load_workbook(target)
+    smap = xlsx.sheet_map(form)
+    row = smap.grid_top + 1
+    book.worksheets[0].merge_cells(start_row=row, start_column=1, end_row=row, end_column=smap.width)
+    book.save(target)
+    problems = xlsx.check_template(form, target)
+    assert any("are merged but form" in p and f"A{row}:" in p for p in problems)
+    with pytest.raises(TemplateError):
+        xlsx.FormWriter(form, None, template=target)
