@@ -65,6 +65,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from lxml.etree import XMLSyntaxError
 
 from ..booklet import Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import RenderError
@@ -127,7 +128,11 @@ class BookletWriter:
         edition = self.edition
         if edition is None and self.library is not None:
             edition = self.library.edition(booklet.edition_id)
-        document = BookletDocument(booklet, edition, self.page_numbers).build()
+        try:
+            document = BookletDocument(booklet, edition, self.page_numbers).build()
+        except (ValueError, XMLSyntaxError) as err:  # e.g. a control character in the data
+            raise RenderError(f"booklet '{booklet.edition_id}' has text Word cannot hold: {err}. "
+                              "Fix: remove control characters from the data") from err
         try:
             document.save(str(target))
         except OSError as err:
@@ -159,7 +164,7 @@ class BookletDocument:
         self.draw_cover()
         self.end_section(self.orientation)
         self.draw_toc()
-        self.end_section(self.orientation)
+        self.end_section(self.orientation, own_paragraph=True)
         for depth, part in printed_parts(self.booklet.parts):
             self.draw_part(part, depth)
         self.finish(self.orientation)
@@ -173,11 +178,17 @@ class BookletDocument:
         self.sentinel = self.body.find(qn("w:sectPr"))  # everything is inserted before it
 
     # -- sections ------------------------------------------------------
-    def end_section(self, orientation: str, margins=None) -> None:
-        """Close the section drawn so far (in ``orientation``); what follows starts on a new page."""
+    def end_section(self, orientation: str, margins=None, own_paragraph: bool = False) -> None:
+        """Close the section drawn so far (in ``orientation``); what follows starts on a new page.
+
+        The break rides on the last paragraph when it can (no empty line), or
+        on a paragraph of its own: after a table, or ``own_paragraph`` (after
+        the contents, whose field must end before the break for LibreOffice).
+        """
         sect = self.new_sectPr(orientation, margins)
         last = self.sentinel.getprevious()
-        if last is None or last.tag != qn("w:p") or last.find(qn("w:pPr") + "/" + qn("w:sectPr")) is not None:
+        if (own_paragraph or last is None or last.tag != qn("w:p")
+                or last.find(qn("w:pPr") + "/" + qn("w:sectPr")) is not None):
             last = self.paragraph()
         last.get_or_add_pPr().append(sect)  # sectPr is the last child of pPr
         self.page_started = True

@@ -137,6 +137,10 @@ def test_toc_field_lists_every_entry_with_links_and_asks_word_to_refresh(written
     chars = [c.get(f"{W}fldCharType") for c in toc[0].iter(f"{W}fldChar")]
     assert chars[:2] == ["begin", "separate"] and "TOC" in text_of_instr(toc[0])
     assert list(toc[-1].iter(f"{W}fldChar"))[-1].get(f"{W}fldCharType") == "end"
+    # the contents end their field before the section break (LibreOffice drops the page numbers otherwise)
+    assert toc[-1].find(f"{W}pPr/{W}sectPr") is None
+    following = toc[-1].getnext()
+    assert following.find(f"{W}pPr/{W}sectPr") is not None and not list(following.iter(f"{W}r"))
 
 
 def text_of_instr(paragraph) -> str:
@@ -284,6 +288,30 @@ def test_a_form_needs_the_edition_or_the_library(library, tmp_path):
         BookletWriter().write(booklet, tmp_path / "x.docx")
     BookletWriter(library=library).write(booklet, tmp_path / "y.docx")
     assert "承诺书" in text_of(Document(str(tmp_path / "y.docx")).element.body)
+
+
+@pytest.mark.parametrize("where", ["para", "chart"])
+def test_control_characters_are_a_render_error_not_a_traceback(library, tmp_path, where):
+    booklet, chart = chart_booklet(library)
+    if where == "para":
+        booklet.parts[0].blocks.insert(0, Para("垂直制表\x0b符"))
+    else:
+        pytest.importorskip("formgen.charts")
+        chart.nodes[0] = chart.nodes[0].model_copy(update={"text": "申\x0b请"})
+    with pytest.raises(RenderError, match="control characters"):
+        BookletWriter().write(booklet, tmp_path / "x.docx")
+
+
+def test_xml_lookalikes_in_text_print_literally(library, tmp_path):
+    booklet, chart = chart_booklet(library)
+    pytest.importorskip("formgen.charts")
+    hostile = '<w:t>"&amp;" ]]> {{ 7*7 }}'
+    booklet.parts[0].blocks.insert(0, Para(hostile))
+    chart.nodes[0] = chart.nodes[0].model_copy(update={"text": hostile})
+    BookletWriter().write(booklet, tmp_path / "x.docx")
+    body = Document(str(tmp_path / "x.docx")).element.body
+    assert hostile in text_of(body)
+    assert hostile in "".join(text_of(t) for t in body.iter(qn("w:txbxContent")))
 
 
 def test_unwritable_target_is_a_render_error(library, tmp_path):
