@@ -198,7 +198,8 @@ def blank(form, fmt, edition_id, output, overwrite, data_dir):
 @click.option("--merge", is_flag=True, help="One file holding every record in order, for printing.")
 @click.option("--encoding", help="Force the CSV encoding (default: detect UTF-8, UTF-8 BOM, GBK/GB18030).")
 @click.option("--skip-invalid", is_flag=True, help="Write the valid records; report the rest in invalid-rows.csv.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, help="Worker processes (reserved).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1,
+              help="Worker processes writing files in parallel (default 1; use the number of CPU cores).")
 @overwrite_option
 @data_option
 def fill(form, data, fmt, edition_id, outdir, pattern, merge, encoding, skip_invalid, jobs, overwrite, data_dir):
@@ -213,7 +214,7 @@ def fill(form, data, fmt, edition_id, outdir, pattern, merge, encoding, skip_inv
 
     targets, result = fill_forms(the_form, edition, data, fmt, outdir, pattern=pattern, merge=merge,
                                  encoding=encoding, skip_invalid=skip_invalid, overwrite=overwrite,
-                                 progress=show_progress if sys.stderr.isatty() else None)
+                                 progress=show_progress if sys.stderr.isatty() else None, jobs=jobs)
     for problem in result.problems:
         if problem.severity == "warning":
             click.echo(f"warning: {data}: {problem}", err=True)
