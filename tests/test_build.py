@@ -414,3 +414,23 @@ def test_build_all_goes_on_after_a_failure_and_names_it(mini, tmp_path, monkeypa
     assert "1 of 2 edition(s) failed: build prov: catalog xlsx failed: ValueError: boom" in str(failure.value)
     assert (tmp_path / "out" / "county" / "manifest.json").exists()
     assert not (tmp_path / "out" / "prov").exists()
+
+
+def test_a_yunnan_county_fills_the_item_guides_address_and_phone(tmp_path):
+    from formgen.booklet import Para, build_booklet
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / "editions" / "shiyan").mkdir()
+    (data / "editions" / "shiyan" / "edition.yaml").write_text(
+        "id: shiyan\ntitle: 示眼县医疗保障经办政务服务办事指南\nregion: 云南省示例州示眼县\nbureau: 示眼县医疗保障局\n"
+        "year: 2025\nstyle: item_guide\nextends: yunnan\n"
+        "contacts: {address: 示眼县文化路9号, complaint_phone: ['0871-5550102']}\n"
+        "placeholders: {XX: 示眼县, XXX: 示眼县}\n"
+        "items: [{id: danwei-canbao-dengji, number: 1}, {id: zhigong-canbao-dengji, number: 2}]\n", encoding="utf-8")
+    library = open_library(data)
+    booklet = build_booklet(library, library.edition("shiyan"))
+    texts = [b.text for _, part in booklet.walk() for b in part.blocks if isinstance(b, Para)]
+    assert texts.count("单位地址：示眼县文化路9号") == 2 and texts.count("监督电话：0871-5550102") == 2
+    assert "示眼县城乡居民医疗保险参保登记表" in [p.title for p in booklet.parts]
+    yunnan = build_booklet(library, library.edition("yunnan"))
+    assert "单位地址：" in [b.text for _, part in yunnan.walk() for b in part.blocks if isinstance(b, Para)]
