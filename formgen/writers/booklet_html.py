@@ -37,7 +37,7 @@ from markupsafe import Markup
 from .. import charts
 from ..booklet import Booklet, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import InputError, RenderError
-from ..forms_api import blank_form
+from ..forms_api import blank_form, default_blank_name
 from ..layout import blank_text, expand_rows
 from ..models import Contacts, Form, FormField, Line, Note
 from . import FORM_FORMATS
@@ -47,6 +47,7 @@ SECTION_PARENTS = ("item", "package")  # whose children are sections of the pare
 RESERVED_FILES = {"index", "forms", "booklet"}
 FORMAT_NAMES = {"docx": "Word", "xlsx": "Excel", "pdf": "PDF"}
 CHART_WIDTH_MM = 160.0  # A4 portrait text width: the chart fits a printed page
+SHORT_TEXT = 8  # form text this short is never broken across lines
 PHONE = re.compile(r"^[0-9+()\- ]{5,}$")
 WEB_URL = re.compile(r"^https?://", re.I)
 
@@ -209,7 +210,9 @@ def _pieces(segments, fill, whole: bool = False) -> list[tuple[str, str]]:
     texts = "".join(s.text for s in segments if s.text)
     for segment in segments:
         if segment.text is not None:
-            pieces.append(("text", fill(segment.text)))
+            text = fill(segment.text)
+            short = len(text) <= SHORT_TEXT and "\n" not in text  # 区县(市)、（签字）: kept on one line
+            pieces.append(("furniture" if short else "text", text))
         elif not (segment.field.type == "photo" and blank_text(segment.field) in texts):
             pieces += _field_pieces(segment.field, fill, whole)
     return pieces
@@ -282,14 +285,19 @@ class BookletWriter:
 
     ``library`` is the `Library` the booklet was built from: the site needs
     the edition's contacts and the forms' definitions to generate downloads.
+    ``form_formats`` are the download formats; ``forms_from`` is a folder of
+    blank forms already made for this edition under their default names
+    (``formgen build``'s forms/), copied instead of drawn again.
     """
 
     extension = ""  # a folder, not a file
 
-    def __init__(self, library, *, overwrite: bool = False, form_formats=FORM_FORMATS):
+    def __init__(self, library, *, overwrite: bool = False, form_formats=FORM_FORMATS,
+                 forms_from: Path | None = None):
         self.library = library
         self.overwrite = overwrite
         self.form_formats = tuple(form_formats)
+        self.forms_from = Path(forms_from) if forms_from else None
         self.env = _environment()
 
     def write(self, booklet: Booklet, target: Path) -> Path:
@@ -338,8 +346,14 @@ class BookletWriter:
                                   f"`formgen forms {booklet.edition_id}` lists the edition's forms")
             files = {}
             for fmt in self.form_formats:
-                blank_form(form, resolved, fmt, folder / f"{_ascii(form.id)}.{fmt}")
-                files[fmt] = f"forms/{_ascii(form.id)}.{fmt}"
+                target = folder / f"{_ascii(form.id)}.{fmt}"
+                made = self.forms_from / default_blank_name(form, resolved, fmt) if self.forms_from else None
+                if made and made.is_file():
+                    folder.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(made, target)
+                else:
+                    blank_form(form, resolved, fmt, target)
+                files[fmt] = f"forms/{target.name}"
             downloads[form_id] = Download(form, resolved.form_number(form_id),
                                           resolved.form_title(form), files)
         return downloads
