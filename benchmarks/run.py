@@ -277,6 +277,9 @@ def count_sheets(paths: list[Path]) -> int:
 # --------------------------------------------------------------------------
 # The machine and the report
 # --------------------------------------------------------------------------
+LOAD_AT_START = os.getloadavg()  # the machine may be shared: the load is part of the result
+
+
 def machine() -> list[str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -295,13 +298,14 @@ def machine() -> list[str]:
     if shutil.which("soffice"):
         office = subprocess.run(["soffice", "--version"], capture_output=True, text=True).stdout.strip() or "installed"
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    start = ", ".join(f"{v:.2f}" for v in LOAD_AT_START)
     return [f"- CPU: {cpu}, {os.cpu_count()} logical cores",
             f"- RAM: {mem_kb / 1024 / 1024:.1f} GiB",
             f"- OS: {platform.platform()}",
             f"- Python {platform.python_version()} ({platform.python_implementation()})",
             f"- Libraries: {', '.join(libraries)}",
             f"- LibreOffice: {office}",
-            f"- Load average when the run ended: {load}"]
+            f"- Load average (1, 5, 15 min) when the run started: {start}; when it ended: {load}"]
 
 
 def _read(path: str) -> str:

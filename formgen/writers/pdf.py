@@ -111,7 +111,7 @@ FONT_ENV = {"serif": "FORMGEN_FONT_SERIF", "sans": "FORMGEN_FONT_SANS"}
 FONT_FILES = {"serif": "NotoSerifCJK-Regular.ttc", "sans": "NotoSansCJK-Bold.ttc"}
 FONT_DIRS = ["/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk",
              "/usr/share/fonts/google-noto-cjk", "/usr/local/share/fonts"]
-_PARSED: dict[tuple[str, int], TTFFont] = {}  # parsed once per process, copied per document
+_PARSED: dict[str, TTFFont] = {}  # parsed once per process, copied per document
 
 
 def _default_font(role: str) -> str:
@@ -137,19 +137,78 @@ def _parsed_font(path: str, role: str) -> TTFFont:
             f"font file not found: {path} (the {role} font of PDF forms). Fix: apt-get install "
             f"fonts-noto-cjk, or set {FONT_ENV[role]} to a .ttf/.otf/.ttc font file (e.g. SimSun)")
     try:
-        index = _face_index(path)
-        key = (str(Path(path).resolve()), index)
-        if key not in _PARSED:
-            scratch = FPDF()
-            scratch.add_font(role, "", path, collection_font_number=index)
-            parsed = scratch.fonts[role]
-            parsed.close()  # documents open their own copy; the tables read stay in memory once
-            parsed.ttfont = None
-            _PARSED[key] = parsed
-        return _PARSED[key]
+        if path not in _PARSED:
+            _PARSED[path] = _cached_font(path, role) or _parse_font(path, role)
+        return _PARSED[path]
     except (TTLibError, ValueError, OSError, KeyError, AssertionError) as exc:
         raise RenderError(f"cannot read the {role} font {path}: {exc}. Fix: point "
                           f"{FONT_ENV[role]} at a TrueType/OpenType font file") from exc
+
+
+def _parse_font(path: str, role: str) -> TTFFont:
+    index = _face_index(path)
+    scratch = FPDF()
+    scratch.add_font(role, "", path, collection_font_number=index)
+    parsed = scratch.fonts[role]
+    parsed.close()  # documents open their own copy; the tables read stay in memory once
+    parsed.ttfont = None
+    _cache_font(path, parsed)
+    return parsed
+
+
+# Parsing a CJK font (its face in the collection, cmap, 65,000 widths) takes seconds on every
+# command.  What fpdf2 read from it is pickled under the SHA-256 of the font file's bytes (and
+# fpdf2's version), so another font or an edited file is a new key.  FORMGEN_CACHE=off
+# disables it, as it does the YAML cache; an unreadable entry is ignored and parsed again.
+def _font_cache_file(path: str) -> Path | None:
+    import hashlib
+    import fpdf
+    setting = os.environ.get("FORMGEN_CACHE", "")
+    if setting.lower() in ("off", "0", "no"):
+        return None
+    base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
+    digest = hashlib.sha256(fpdf.__version__.encode())
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return base / "fonts" / f"{digest.hexdigest()}.pickle"
+
+
+def _cached_font(path: str, role: str) -> TTFFont | None:
+    import pickle
+    from collections import defaultdict
+    try:
+        target = _font_cache_file(path)
+        if target is None or not target.is_file():
+            return None
+        state, widths, default_width = pickle.loads(target.read_bytes())
+        font = TTFFont.__new__(TTFFont)
+        for name, value in state.items():
+            setattr(font, name, value)
+        font.ttffile = Path(path)
+        font.fontkey = role
+        font.cw = defaultdict(lambda: default_width, widths)
+        font.subset = None  # every document attaches its own (`_attach_font`)
+        return font
+    except Exception:  # a damaged or foreign entry: parse the font instead
+        return None
+
+
+def _cache_font(path: str, parsed: TTFFont) -> None:
+    import pickle
+    try:
+        target = _font_cache_file(path)
+        if target is None:
+            return
+        state = {name: getattr(parsed, name) for name in TTFFont.__slots__
+                 if name not in ("cw", "subset") and hasattr(parsed, name)}
+        entry = (state, dict(parsed.cw), parsed.desc.missing_width)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(scratch, target)  # atomic: concurrent runs never read half an entry
+    except (OSError, pickle.PicklingError, AttributeError):
+        pass
 
 
 # --------------------------------------------------------------------------
@@ -1139,14 +1198,46 @@ class PlacedWidget:
     multiline: bool = False
 
 
+STATIC_TEXT_OPS = ("BT /F1 ", "BT /F2 ")  # text in the batch's static subsets (`BatchFonts`)
+
+
 class Painter:
     """Draws laid-out text, boxes and ticks on an fpdf2 document; records widget places."""
 
-    def __init__(self, pdf: FPDF):
+    def __init__(self, pdf: FPDF, painted: dict | None = None, static: set[int] | None = None):
         self.pdf = pdf
         self.widgets: list[PlacedWidget] = []
+        self.painted = painted  # (layout id, x, top) -> operators, kept by the writer for its batch
+        self.static = static or set()  # ids of the writer's static layouts (labels, notes)
 
     def layout(self, laid: Layout, x: float, top: float) -> None:
+        """Draw ``laid`` with its top left at (x, top).
+
+        On a batch canvas, a static layout (a label, a note) drawn at a place it was drawn
+        before gets the same operators again instead of being drawn anew: every filled form
+        of a batch prints the same static text, mostly at the same places.  Only pure text
+        in the static subsets is reused (nothing that depends on the canvas's line width).
+        """
+        if self.painted is None or id(laid) not in self.static:
+            self._paint(laid, x, top)
+            return
+        key = (id(laid), x, top)
+        canvas = self.pdf
+        hit = self.painted.get(key)
+        if hit is not None:
+            ops, canvas.family, canvas.size = hit
+            canvas.pages[-1].extend(ops)
+            return
+        out, page, widgets = canvas.pages[-1], canvas.page, len(self.widgets)
+        start = len(out)
+        self._paint(laid, x, top)
+        ops = out[start:]
+        if canvas.page == page and len(self.widgets) == widgets and all(op.startswith(STATIC_TEXT_OPS) for op in ops):
+            if len(self.painted) > 10_000:
+                self.painted.clear()
+            self.painted[key] = (ops, canvas.family, canvas.size)
+
+    def _paint(self, laid: Layout, x: float, top: float) -> None:
         line_h = laid.line_height
         em = laid.size * PT
         spans: dict[int, list] = {}
@@ -1226,7 +1317,8 @@ class Document:
         self.y = MARGIN
         if canvas is not None:  # filled forms of a batch: drawn straight into operators
             self.pdf = canvas
-            self.painter = Painter(canvas)
+            reuse = type(canvas) is Canvas  # not the probe that collects the static characters
+            self.painter = Painter(canvas, writer.painted if reuse else None, writer.static_ids())
             return
         form = writer.form
         pdf = FPDF(orientation="L" if form.orientation == "landscape" else "P", unit="mm",
@@ -1530,6 +1622,7 @@ class FormWriter:
         width = _page_size(form)[0] - 2 * MARGIN
         self.plan = plan_grid(form, self.composer, width)
         self._notes: dict[int, Layout] = {}
+        self.painted: dict = {}  # operators of static text already drawn, for the batch canvas
         self.info = {"Title": self.title, "Author": self.author, "Creator": "formgen", "Producer": "formgen"}
         self.batch_fonts = None if options.get("fpdf") else BatchFonts.build(self)
 
@@ -1538,6 +1631,10 @@ class FormWriter:
         if index not in self._notes:
             self._notes[index] = lay_out(self.composer.note(self.form.notes[index]), width, NOTE_PT, "left")
         return self._notes[index]
+
+    def static_ids(self) -> set[int]:
+        """Ids of the layouts that never change within this writer: labels and notes."""
+        return {id(laid) for laid in self.plan.static_layouts.values()} | {id(laid) for laid in self._notes.values()}
 
     def value_problem(self, field_: FormField, text: str) -> str | None:
         """Checked before anything is written (`fill.build_records`): a value this PDF cannot show.

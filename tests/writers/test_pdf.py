@@ -404,3 +404,52 @@ def test_batch_path_roster_pages_match_fpdf2(lib, wolong, tmp_path):
     pdf.FormWriter(form_of(lib, ROSTER), wolong, fpdf=True).write([record], tmp_path / "slow.pdf")
     assert text_of(tmp_path / "fast.pdf", "-layout") == text_of(tmp_path / "slow.pdf", "-layout")
     assert len(PdfReader(tmp_path / "fast.pdf").pages) == 2
+
+
+# -- parsed fonts cached on disk ---------------------------------------------------
+def test_parsed_font_comes_back_from_the_cache_unchanged(lib, tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(pdf, "_PARSED", {})
+    path = pdf._font_path("serif", {})
+    parsed = pdf._parsed_font(path, "serif")
+    entries = list((tmp_path / "cache" / "fonts").glob("*.pickle"))
+    assert len(entries) == 1
+    pdf._PARSED.clear()
+    cached = pdf._cached_font(path, "serif")
+    assert cached is not None and cached is not parsed
+    assert cached.cmap == parsed.cmap and cached.glyph_ids == parsed.glyph_ids
+    assert dict(cached.cw) == dict(parsed.cw) and cached.cw[0x10FFFD] == parsed.desc.missing_width
+    assert (cached.name, cached.collection_font_number, cached.desc.font_b_box) == \
+        (parsed.name, parsed.collection_font_number, parsed.desc.font_b_box)
+    entries[0].write_bytes(b"not a pickle")  # a damaged entry is parsed again, never trusted
+    assert pdf._cached_font(path, "serif") is None
+
+
+def test_forms_written_with_cached_fonts_are_the_same(lib, wolong, tmp_path, monkeypatch):
+    form = form_of(lib, YIDI)
+    record = [Record(values={"name": "张三𬌗", "insured_address": HOSTILE})]
+    monkeypatch.setenv("FORMGEN_CACHE", "off")
+    monkeypatch.setattr(pdf, "_PARSED", {})
+    pdf.FormWriter(form, wolong).write(record, tmp_path / "parsed.pdf")
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    pdf._PARSED.clear()
+    pdf._parsed_font(pdf._font_path("serif", {}), "serif")
+    pdf._parsed_font(pdf._font_path("sans", {}), "sans")  # both written to the cache
+    pdf._PARSED.clear()
+    pdf.FormWriter(form, wolong).write(record, tmp_path / "cached.pdf")
+    assert (tmp_path / "cached.pdf").read_bytes() == (tmp_path / "parsed.pdf").read_bytes()
+
+
+def test_static_text_drawn_once_prints_as_drawn_anew(lib, wolong, tmp_path):
+    """Reused operators of labels and notes give the same file as drawing every page anew."""
+    form = form_of(lib, ROSTER)
+    records = [Record(values={"unit_name": f"单位{i}"}, rows=[{"name": f"职工{j}"} for j in range(9 + i)])
+               for i in range(3)]
+    reused, fresh = pdf.FormWriter(form, wolong), pdf.FormWriter(form, wolong)
+    for n in range(2):  # the second file is written from what the first left in the cache
+        reused.write(records, tmp_path / f"reused{n}.pdf")
+        fresh.painted = None
+        fresh.write(records, tmp_path / f"fresh{n}.pdf")
+    assert reused.painted, "nothing was reused"
+    for n in range(2):
+        assert (tmp_path / f"reused{n}.pdf").read_bytes() == (tmp_path / f"fresh{n}.pdf").read_bytes()
