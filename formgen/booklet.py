@@ -454,6 +454,15 @@ class _Builder:
         mine = own.model_dump(exclude_unset=True) if own else {}
         return Contacts(**{**base, **mine})
 
+    def _item_contacts(self, own) -> "object":
+        """An item's contacts, blanks filled from the edition's: a county states its address once."""
+        from .models import Contacts
+        base = self.edition.contacts.model_dump() if self.edition.contacts else {}
+        if not base.get("supervise_phone"):
+            base["supervise_phone"] = base.get("complaint_phone", [])  # 监督电话: the complaint line
+        mine = {k: v for k, v in own.model_dump().items() if v not in (None, [], "")}
+        return Contacts(**{**base, **mine})
+
     def _package_info(self, pkg) -> Table:
         c = self._contacts(pkg.contacts)
 
@@ -551,7 +560,7 @@ class _Builder:
         if item.time_limit:
             out.append(("办理时限", [self.para(item.time_limit.text)]))
         if item.contacts:
-            c = item.contacts
+            c = self._item_contacts(item.contacts)
             out.append(("单位地址及监督电话", [self.para(f"单位地址：{c.address or ''}"),
                                             self.para(f"监督电话：{'，'.join(c.supervise_phone)}")]))
         if item.satisfaction:

@@ -131,7 +131,8 @@ def write_booklet(library: Library, resolved: ResolvedEdition, fmt: str, target:
         raise InputError(f"unknown booklet format '{fmt}'; use one of {', '.join(BOOKLET_FORMATS)}")
     target = Path(target)
     booklet = booklet if booklet is not None else make_booklet(library, resolved)
-    writer = booklet_writer(fmt, library, resolved)
+    extra = {"page_numbers": _pdf_page_numbers(library, resolved, booklet)} if fmt == "docx" else {}
+    writer = booklet_writer(fmt, library, resolved, **extra)
     if fmt == "html":
         check_folder_target(target, overwrite, marker="index.html")
         with staging_folder(target, overwrite) as tmp:
@@ -144,6 +145,48 @@ def write_booklet(library: Library, resolved: ResolvedEdition, fmt: str, target:
     with atomic_path(target) as tmp:
         writer.write(booklet, tmp)
     return target
+
+
+def page_numbers(pdf: Path, booklet) -> dict[str, int]:
+    """Part slug → printed page number, read from the PDF booklet's bookmarks and page labels.
+
+    The Word booklet's table of contents caches these (Word recomputes them when
+    the file is opened; other readers show them as they are).  Bookmarks carry
+    the parts' headings in print order; a heading that does not match is skipped.
+    """
+    from pypdf import PdfReader
+    reader = PdfReader(str(pdf))
+    labels = reader.page_labels
+    parts = [(p.slug, _squeeze(p.heading)) for _, p in booklet.walk() if p.in_print]
+    found, cursor = {}, 0
+    for title, page in _outline(reader, reader.outline):
+        at = next((i for i in range(cursor, len(parts)) if parts[i][1] == _squeeze(title)), None)
+        if at is None:
+            continue
+        cursor = at + 1
+        if labels[page].isdigit():
+            found[parts[at][0]] = int(labels[page])
+    return found
+
+
+def _outline(reader, entries) -> Iterator[tuple[str, int]]:
+    for entry in entries:
+        if isinstance(entry, list):
+            yield from _outline(reader, entry)
+        else:
+            yield entry.title, reader.get_destination_page_number(entry)
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def _pdf_page_numbers(library, resolved, booklet) -> dict[str, int]:
+    """Typeset the PDF booklet in a scratch folder only to learn its page numbers."""
+    with tempfile.TemporaryDirectory(prefix="formgen-pages-") as scratch:
+        target = Path(scratch) / "booklet.pdf"
+        booklet_writer("pdf", library, resolved).write(booklet, target)
+        return page_numbers(target, booklet)
 
 
 # --------------------------------------------------------------------------
@@ -225,10 +268,14 @@ def _build_parts(library, resolved, tmp: Path, booklet_formats, progress) -> Ite
     if booklet_formats:
         with step("booklet model", progress):
             booklet = make_booklet(library, resolved)
-        for fmt in booklet_formats:
+        pages: dict[str, int] = {}
+        for fmt in sorted(booklet_formats, key=BOOKLET_FORMATS.index):  # the PDF first: Word takes its page numbers
             name = booklet_name(edition_id, fmt)
+            extra = {"page_numbers": pages} if fmt == "docx" else {}
             with step(f"booklet {fmt}", progress):
-                booklet_writer(fmt, library, resolved).write(booklet, tmp / name)
+                booklet_writer(fmt, library, resolved, **extra).write(booklet, tmp / name)
+                if fmt == "pdf":
+                    pages = page_numbers(tmp / name, booklet)
             if fmt != "html":
                 yield Entry(name, "booklet", fmt, title=title)
     yield from _build_forms(resolved, tmp, progress)

@@ -108,6 +108,7 @@ def _check_edition(library: Library, edition_id: str) -> None:
     _check_packages(library, stored, resolved)
     _check_placeholders(library, stored, resolved)
     _check_logo(library, stored, resolved)
+    _check_package_source(library, stored, resolved)
 
 
 def _check_form_refs(library, stored, resolved) -> None:
@@ -354,3 +355,19 @@ def _check_logo(library, stored, resolved) -> None:
     if not any(head.startswith(sig) for sig in IMAGE_SIGNATURES):
         library.add(Problem(stored.display, where, "logo", f"logo file '{stored.edition.logo}' is not a PNG or JPEG image",
                             "save the logo as .png (or .jpg) and point logo: at it"))
+
+
+def _check_package_source(library, stored, resolved) -> None:
+    """A package guide needs packages; packages taken from another edition carry its contacts."""
+    edition = resolved.edition
+    where = line_of(stored.tree, ("style",))
+    if edition.style == "package_guide" and not resolved.packages:
+        library.add(Problem(stored.display, where, "style", "a package_guide edition has no packages",
+                            f"add packages/NN-<id>.yaml files to {library.display(stored.folder)} "
+                            "(docs/data-model.md, Package), or use style: flowcharts"))
+    if resolved.packages and not stored.packages:
+        owner = next(e for e in resolved.chain if library.editions[e].packages)
+        library.add(Problem(stored.display, line_of(stored.tree, ("extends",)), "extends",
+                            f"the packages come from edition '{owner}' and print its phones, address and window",
+                            f"copy data/editions/{owner}/packages/ into this edition and give each package "
+                            "your own contacts", severity="warning"))

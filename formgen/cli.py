@@ -198,7 +198,8 @@ def blank(form, fmt, edition_id, output, overwrite, data_dir):
 @click.option("--merge", is_flag=True, help="One file holding every record in order, for printing.")
 @click.option("--encoding", help="Force the CSV encoding (default: detect UTF-8, UTF-8 BOM, GBK/GB18030).")
 @click.option("--skip-invalid", is_flag=True, help="Write the valid records; report the rest in invalid-rows.csv.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, help="Worker processes (reserved).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1,
+              help="Worker processes writing files in parallel (default 1; use the number of CPU cores).")
 @overwrite_option
 @data_option
 def fill(form, data, fmt, edition_id, outdir, pattern, merge, encoding, skip_invalid, jobs, overwrite, data_dir):
@@ -213,7 +214,7 @@ def fill(form, data, fmt, edition_id, outdir, pattern, merge, encoding, skip_inv
 
     targets, result = fill_forms(the_form, edition, data, fmt, outdir, pattern=pattern, merge=merge,
                                  encoding=encoding, skip_invalid=skip_invalid, overwrite=overwrite,
-                                 progress=show_progress if sys.stderr.isatty() else None)
+                                 progress=show_progress if sys.stderr.isatty() else None, jobs=jobs)
     for problem in result.problems:
         if problem.severity == "warning":
             click.echo(f"warning: {data}: {problem}", err=True)
@@ -245,7 +246,7 @@ def booklet(edition, fmt, output, overwrite, data_dir):
 @click.option("--all", "all_editions", is_flag=True, help="Build every edition, each into DIR/EDITION.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: output/EDITION; with --all, the folder that holds them: output).")
-@overwrite_option
+@click.option("--overwrite", is_flag=True, help="Replace an earlier build (a folder with a manifest.json).")
 @data_option
 @click.option("--verbose", "-v", is_flag=True, help="Name each part as it is built.")
 def build(edition, all_editions, output, overwrite, data_dir, verbose):
@@ -260,13 +261,14 @@ def build(edition, all_editions, output, overwrite, data_dir, verbose):
     if bool(edition) == all_editions:
         raise InputError("give an EDITION or --all (not both); `formgen editions` lists them")
     library = _library(data_dir)
-    show = (lambda line: click.echo(line, err=True)) if verbose else None
+    def show(line: str) -> None:  # each part with -v; otherwise one line per edition
+        if verbose or not line.startswith(" "):
+            click.echo(line, err=True)
     if all_editions:
-        results = build_all(library, output, overwrite=overwrite,
-                            progress=show or (lambda line: line.startswith("built") and click.echo(line, err=True)))
+        results = build_all(library, output, overwrite=overwrite, progress=show)
         click.echo(f"built {len(results)} edition(s) in {output or 'output'}", err=True)
         return
-    result = build_edition(library, edition, output, overwrite=overwrite, progress=show)
+    result = build_edition(library, edition, output, overwrite=overwrite, progress=show if verbose else None)
     click.echo(result.summary(), err=True)
 
 

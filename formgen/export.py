@@ -116,7 +116,10 @@ def field_text(field) -> str:
     if field.type in ("choice", "multi_choice"):
         if field.hint and "□" in field.hint:
             return field.hint  # the guidance already shows the boxes, as the paper does
-        boxes = " ".join(f"□{o}" for o in field.options)
+        if field.numbered_options:
+            boxes = " ".join(f"{i}.{o}□" for i, o in enumerate(field.options, 1))
+        else:
+            boxes = " ".join(f"□{o}" for o in field.options)
         return f"{boxes} {field.hint}" if field.hint else boxes
     if field.type == "checkbox":
         return "□"

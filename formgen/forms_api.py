@@ -9,15 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import InputError
-from .fill import FillResult, build_records
-from .inputs import read_table
+from .fill import FillResult, RowCheck
+from .inputs import open_table
 from .layout import Record
 from .library import ResolvedEdition
 from .models import Form
-from .output import atomic_path, safe_child, safe_filename, write_text_atomic
+from .output import NAME_BYTES, atomic_path, clip_bytes, safe_child, safe_filename, write_text_atomic
 from .writers import form_writer
 
 NAME_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -41,31 +42,174 @@ def default_blank_name(form: Form, edition: ResolvedEdition | None, fmt: str) ->
 
 def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str, outdir: Path, *,
                pattern: str | None = None, merge: bool = False, encoding: str | None = None,
-               skip_invalid: bool = False, overwrite: bool = False, progress=None) -> tuple[list[Path], FillResult]:
-    """Validate the whole input, then write one file per record (or one merged file)."""
-    table = read_table(data, encoding)
+               skip_invalid: bool = False, overwrite: bool = False, progress=None,
+               jobs: int = 1) -> tuple[list[Path], FillResult]:
+    """Validate the whole input, then write one file per record (or one merged file).
+
+    The input is streamed twice: a first pass validates every row and keeps only the
+    problems and the output names; a second pass reads the rows again and writes each
+    record as it completes, so memory does not grow with the number of records.  With
+    ``jobs`` > 1, worker processes (each with its own writer) write chunks of records;
+    the names and the order are the same as with one process.
+    """
+    table = open_table(data, encoding)
     outdir = _output_folder(outdir)
     writer = form_writer(fmt)(form, edition)
     # The writer vets what only it knows (a PDF font's missing glyphs, Excel's cell limit).
-    result = build_records(form, table, getattr(writer, "value_problem", None))
-    if result.errors and not (skip_invalid and result.records and _only_row_errors(result)):
+    check = RowCheck(form, table.header, getattr(writer, "value_problem", None))
+    check.check_unnamed_columns(table.rows())
+    result = FillResult([], list(check.problems))
+    names = OutputNames(form, edition, fmt, outdir, pattern, merge)
+    if not check.fatal:
+        for record in check.records(table.rows(), result):
+            names.add(record)
+    if result.errors and not (skip_invalid and names.records and _only_row_errors(result)):
         raise InputError(_summary(data, result))
-    targets = _targets(form, edition, result.records, fmt, outdir, pattern, merge)
-    report = outdir / "invalid-rows.csv"
-    _refuse_input_as_output(data, [*targets, report])
-    _refuse_overwrite(targets + ([report] if result.invalid_rows else []), overwrite)
+    report = names.outdir / "invalid-rows.csv"
+    _refuse_input_as_output(data, names, report)
+    _refuse_overwrite(_with_report(names, report if result.invalid_rows else None), overwrite)
+    second = FillResult([])  # the second pass finds the same problems: reported once, from the first
+    records = check.records(table.rows(), second)
     if merge:
-        with atomic_path(targets[0]) as tmp:
-            writer.write(result.records, tmp)
+        with atomic_path(names[0]) as tmp:
+            writer.write(list(records), tmp)
+    elif jobs > 1:
+        _write_parallel(form, edition, fmt, records, names, jobs, progress)
     else:
-        for done, (record, target) in enumerate(zip(result.records, targets), 1):
+        for done, (record, target) in enumerate(zip(records, names), 1):
             with atomic_path(target) as tmp:
                 writer.write([record], tmp)
             if progress:
-                progress(done, len(targets))
+                progress(done, len(names))
     if result.invalid_rows:
-        write_text_atomic(outdir / "invalid-rows.csv", _report_csv(result))
-    return targets, result
+        write_text_atomic(report, _report_csv(result))
+    result.records = RecordStream(check, table, names.records)
+    return names, result
+
+
+class RecordStream(Sequence):
+    """The records of a finished batch, read again from the input when asked for (never all
+    held): ``len()`` is known, iterating or indexing streams the rows once more."""
+
+    def __init__(self, check: RowCheck, table, count: int):
+        self.check, self.table, self.count = check, table, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return self.check.records(self.table.rows(), FillResult([]))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self.count
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return next(r for i, r in enumerate(self) if i == index)
+
+
+class OutputNames(Sequence):
+    """The output paths of a batch, in record order, kept as short strings (one per record)."""
+
+    def __init__(self, form, edition, fmt, outdir: Path, pattern: str | None, merge: bool):
+        self.form, self.fmt, self.pattern, self.merge = form, fmt, pattern, merge
+        self.outdir = Path(outdir).resolve()
+        self.labels = {f.label: f.id for f, _ in form.fields()}
+        self.used: set[str] = set()
+        self.counts: dict[str, int] = {}
+        self.names: list[str] = []
+        self.records = 0
+        if merge:
+            merged = default_blank_name(form, edition, fmt).replace(f".{fmt}", f"-合并.{fmt}")
+            self.names.append(safe_child(self.outdir, merged).name)
+
+    def add(self, record: Record) -> None:
+        self.records += 1
+        if self.merge:
+            return
+        index = len(self.names) + 1
+        fallback = f"{self.form.id}-{index:04d}"
+        stem = safe_filename(_name(self.pattern, record, self.labels), fallback=fallback) if self.pattern else fallback
+        # Room for "-NNN" and the extension, so numbering never clips a name back to its twin.
+        stem = clip_bytes(stem, NAME_BYTES - 16)
+        count = self.counts.get(stem.casefold(), 1)  # where the last search for this stem ended
+        name = safe_filename(f"{stem}.{self.fmt}" if count == 1 else f"{stem}-{count}.{self.fmt}")
+        # Two records whose names agree after cleaning (or differ only in case, which Windows
+        # and macOS ignore) get -2, -3 …, never one file for both.
+        while name.casefold() in self.used:
+            count += 1
+            name = safe_filename(f"{stem}-{count}.{self.fmt}")
+        self.used.add(name.casefold())
+        self.counts[stem.casefold()] = count
+        self.names.append(safe_child(self.outdir, name).name)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.outdir / name for name in self.names[index]]
+        return self.outdir / self.names[index]
+
+
+# --------------------------------------------------------------------------
+# --jobs: worker processes, each with its own writer, fed chunks of records in order
+# --------------------------------------------------------------------------
+CHUNK = 16  # records per task: big enough to amortise the hand-over, small enough to balance
+_WORKER: dict = {}
+
+
+def _write_parallel(form, edition, fmt, records, names: OutputNames, jobs: int, progress) -> None:
+    import multiprocessing
+    from collections import deque
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pending: deque = deque()
+    done = 0
+    chunks = _chunks(zip(records, names), CHUNK)
+    with context.Pool(jobs, initializer=_start_worker, initargs=(form, edition, fmt)) as pool:
+        try:
+            for chunk in chunks:
+                pending.append(pool.apply_async(_write_chunk, (chunk,)))
+                while len(pending) > 2 * jobs:  # a bounded window: records are read as they are written
+                    done += pending.popleft().get()
+                    if progress:
+                        progress(done, len(names))
+            while pending:
+                done += pending.popleft().get()
+                if progress:
+                    progress(done, len(names))
+        except BaseException:
+            pool.terminate()  # the first error is reported once; the other workers stop
+            raise
+
+
+def _chunks(pairs, size: int):
+    chunk = []
+    for record, target in pairs:
+        chunk.append((record, str(target)))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _start_worker(form, edition, fmt) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled once, by the parent
+    _WORKER["writer"] = form_writer(fmt)(form, edition)
+
+
+def _write_chunk(chunk) -> int:
+    writer = _WORKER["writer"]
+    for record, target in chunk:
+        with atomic_path(Path(target)) as tmp:
+            writer.write([record], tmp)
+    return len(chunk)
 
 
 def _only_row_errors(result: FillResult) -> bool:
@@ -79,26 +223,6 @@ def _summary(data: Path, result: FillResult) -> str:
     return f"{data}: {shown}{more}. Nothing was written; fix the file (or use --skip-invalid)"
 
 
-def _targets(form, edition, records: list[Record], fmt, outdir, pattern, merge) -> list[Path]:
-    if merge:
-        return [safe_child(outdir, default_blank_name(form, edition, fmt).replace(f".{fmt}", f"-合并.{fmt}"))]
-    labels = {f.label: f.id for f, _ in form.fields()}
-    used: set[str] = set()
-    targets = []
-    for index, record in enumerate(records, 1):
-        stem = _name(pattern, record, labels) if pattern else f"{form.id}-{index:04d}"
-        stem = safe_filename(stem, fallback=f"{form.id}-{index:04d}")
-        name, count = safe_filename(f"{stem}.{fmt}"), 1
-        # Two records whose names agree after cleaning (or differ only in case, which Windows
-        # and macOS ignore) get -2, -3 …, never one file for both.
-        while name.casefold() in used:
-            count += 1
-            name = safe_filename(f"{stem}-{count}.{fmt}")
-        used.add(name.casefold())
-        targets.append(safe_child(outdir, name))
-    return targets
-
-
 def _output_folder(outdir) -> Path:
     outdir = Path(outdir)
     for folder in (outdir, *outdir.parents):
@@ -107,10 +231,16 @@ def _output_folder(outdir) -> Path:
     return outdir
 
 
-def _refuse_input_as_output(data: Path, targets: list[Path]) -> None:
+def _with_report(names: "OutputNames", report: Path | None):
+    yield from names
+    if report is not None:
+        yield report
+
+
+def _refuse_input_as_output(data: Path, names: "OutputNames", report: Path) -> None:
     """Never write over the file being read, not even with --overwrite."""
     source = Path(data).resolve()
-    if any(Path(t).resolve() == source for t in targets):
+    if source == report or (source.parent == names.outdir and source.name in names.names):
         raise InputError(f"{data} is the input file and would be overwritten by an output; "
                          "choose another -o folder or --name")
 
@@ -132,9 +262,11 @@ def _name(pattern: str, record: Record, labels: dict[str, str]) -> str:
     return NAME_FIELD.sub(value, pattern)
 
 
-def _refuse_overwrite(targets: list[Path], overwrite: bool) -> None:
+def _refuse_overwrite(targets, overwrite: bool) -> None:
+    if overwrite:
+        return
     existing = [t for t in targets if Path(t).exists()]
-    if existing and not overwrite:
+    if existing:
         more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
         raise InputError(f"{existing[0]}{more} already exists; choose another -o folder or pass --overwrite")
 

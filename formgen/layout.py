@@ -82,14 +82,26 @@ def expand_rows(form: Form) -> tuple[list[Row], list[int | None]]:
     return rows, index
 
 
+_GRIDS: dict[int, tuple[Form, list[Row], list[PlacedCell]]] = {}
+
+
+def placed_grid(form: Form) -> tuple[list[Row], list[PlacedCell]]:
+    """The expanded rows and placed cells of ``form``, computed once per form (a batch asks per record)."""
+    cached = _GRIDS.get(id(form))
+    if cached is None or cached[0] is not form:
+        rows, person_index = expand_rows(form)
+        placed = [PlacedCell(p.cell, p.row, p.col, p.colspan, p.rowspan, person_index[p.row])
+                  for p in place(rows)]
+        if len(_GRIDS) > 64:
+            _GRIDS.clear()
+        cached = _GRIDS[id(form)] = (form, rows, placed)
+    return cached[1], cached[2]
+
+
 def pages(form: Form, record: Record | None) -> list[Page]:
     """The pages one record fills: one, or as many as a roster's people need."""
     record = record or Record()
-    rows, person_index = expand_rows(form)
-    placed = [
-        PlacedCell(p.cell, p.row, p.col, p.colspan, p.rowspan, person_index[p.row])
-        for p in place(rows)
-    ]
+    rows, placed = placed_grid(form)
     repeat = form.repeat_row()
     per_page = repeat.repeat if repeat else 0
     chunks = [record.rows[i:i + per_page] for i in range(0, len(record.rows), per_page)] if per_page else []

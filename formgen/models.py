@@ -102,6 +102,9 @@ class LegalBasis(Strict):
 
 class FAQ(Strict):
     question: str
+    # the enumerator the seed prints before the question ("1、", "问：", "4、问："); when
+    # set it replaces the default "N. 问："
+    label: str | None = None
     answer: list[str]  # paragraphs
     tips: list[str] = []  # 温馨提醒 after the answer
 
@@ -261,6 +264,8 @@ class FormField(Strict):
     max_length: int | None = None
     hint: str | None = None  # printed guidance such as （建议列选择项打勾…）
     layout: Literal["inline", "vertical"] = "inline"  # how options are laid out
+    # the paper numbers the options and prints each box after its option: 1.职工医保□
+    numbered_options: bool = False
 
     @model_validator(mode="after")
     def _options_match_type(self):

@@ -20,7 +20,7 @@ from .errors import InputError, RenderError
 UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 # Names Windows reserves for devices, with or without an extension (NUL.txt is NUL).
 WINDOWS_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$)(\.|$)", re.I)
-NAME_BYTES = 200  # a name's stem; with "-12345.xlsx" and the ".….part" temporary it stays under 255
+NAME_BYTES = 200  # a whole name; with the ".<name>.xxxxxxxx.part" temporary it stays under 255
 
 
 @contextmanager
@@ -77,10 +77,13 @@ def safe_filename(name: str, fallback: str = "record") -> str:
         cleaned = fallback
     if WINDOWS_DEVICE.match(cleaned):
         cleaned = "_" + cleaned
-    return _clip_bytes(cleaned, NAME_BYTES).rstrip(" .") or fallback
+    extension = re.search(r"\.[A-Za-z0-9]{1,8}$", cleaned)
+    suffix = extension.group() if extension and extension.start() > 0 else ""
+    stem = clip_bytes(cleaned[:len(cleaned) - len(suffix)], NAME_BYTES - len(suffix)).rstrip(" .")
+    return stem + suffix if stem else fallback
 
 
-def _clip_bytes(text: str, limit: int) -> str:
+def clip_bytes(text: str, limit: int) -> str:
     """The longest prefix of ``text`` whose UTF-8 form fits in ``limit`` bytes (whole characters)."""
     data = text.encode("utf-8")
     if len(data) <= limit:

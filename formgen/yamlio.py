@@ -6,6 +6,9 @@ tree so every problem can name ``file:line``.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -23,8 +26,13 @@ def _loader() -> YAML:
 def read_yaml(path: Path, problems: list[Problem], display: str):
     """Parse ``path``; on failure record a problem and return None."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return _loader().load(handle)
+        raw = Path(path).read_bytes()
+        cached = _cache_get(raw)
+        if cached is not None:
+            return cached
+        tree = _loader().load(raw.decode("utf-8"))
+        _cache_put(raw, tree)
+        return tree
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -34,6 +42,52 @@ def read_yaml(path: Path, problems: list[Problem], display: str):
     except UnicodeDecodeError:
         problems.append(Problem(display, None, "", "file is not UTF-8", "save it as UTF-8"))
     return None
+
+
+# --------------------------------------------------------------------------
+# Parse cache: ruamel's round-trip parser takes seconds for the whole data folder, on
+# every command.  A parsed tree (line numbers included) is pickled under the SHA-256 of
+# the file's bytes, so any edit is a new key.  FORMGEN_CACHE=off disables it; a cache
+# folder that cannot be written is simply not used.
+# --------------------------------------------------------------------------
+def _cache_dir() -> Path | None:
+    setting = os.environ.get("FORMGEN_CACHE", "")
+    if setting.lower() in ("off", "0", "no"):
+        return None
+    base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
+    return base / "yaml"
+
+
+def _cache_file(raw: bytes) -> Path | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    import ruamel.yaml
+    key = hashlib.sha256(raw + ruamel.yaml.__version__.encode()).hexdigest()
+    return folder / f"{key}.pickle"
+
+
+def _cache_get(raw: bytes):
+    target = _cache_file(raw)
+    if target is None or not target.is_file():
+        return None
+    try:
+        return pickle.loads(target.read_bytes())
+    except Exception:  # a damaged or foreign cache entry: parse the file instead
+        return None
+
+
+def _cache_put(raw: bytes, tree) -> None:
+    target = _cache_file(raw)
+    if target is None:
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_bytes(pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(scratch, target)  # atomic: concurrent runs never read half an entry
+    except (OSError, pickle.PicklingError):
+        pass
 
 
 def line_of(tree, loc: tuple) -> int | None:

@@ -1,7 +1,11 @@
 """`formgen build` / `formgen booklet`: what a build folder holds, and that it is all-or-nothing."""
 import hashlib
+import html
 import json
+import re
 import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -248,3 +252,185 @@ def test_builtin_booklets_get_no_service_page(library):
     from formgen.booklet import build_booklet
     for edition in library.editions:
         assert all(p.title != "服务信息" for p in build_booklet(library, library.edition(edition)).parts)
+
+
+# --------------------------------------------------------------------------
+# The county fixture built in every format: its own details, nothing of another edition
+# --------------------------------------------------------------------------
+PHONE = re.compile(r"\d{3,4}-\d{7,8}")
+
+
+def file_text(path: Path) -> str:
+    """What a reader (or a search engine) finds in a built file, without whitespace."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        text = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True, check=True,
+                              text=True).stdout
+    elif suffix in (".docx", ".xlsx"):
+        with zipfile.ZipFile(path) as package:
+            xml = "".join(package.read(n).decode("utf-8") for n in package.namelist() if n.endswith((".xml", ".rels")))
+        text = html.unescape(re.sub(r"<[^>]+>", "", xml))
+    elif suffix in (".html", ".htm", ".css", ".js", ".md", ".json", ".txt", ".svg", ".csv"):
+        text = html.unescape(path.read_text(encoding="utf-8"))
+    else:
+        return ""
+    return re.sub(r"\s+", "", text)
+
+
+def edition_texts(library, edition_ids) -> str:
+    """Every YAML file the editions consist of, as one text."""
+    texts = []
+    for edition_id in edition_ids:
+        folder = library.editions[edition_id].folder
+        texts += [p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.yaml"))]
+    return "\n".join(texts)
+
+
+def identifying_strings(library, own_chain) -> set[str]:
+    """Names, addresses, windows, phone numbers and URLs of the editions outside ``own_chain``."""
+    own = re.sub(r"\s+", "", edition_texts(library, own_chain))
+    found = set()
+    for edition_id, stored in library.editions.items():
+        if edition_id in own_chain:
+            continue
+        edition = stored.edition
+        found |= set(PHONE.findall(edition_texts(library, [edition_id])))
+        found |= {edition.bureau, re.split(r"(?<=[省市])", edition.region)[-1], edition.online_url}
+        contacts = [edition.contacts] + [p.contacts for p in stored.packages]
+        found |= {c.address for c in contacts if c} | {c.window for c in contacts if c}
+        found |= {u for p in stored.packages for u in [p.online_url, *p.departments]}
+    found = {re.sub(r"\s+", "", s) for s in found if s}
+    return {s for s in found if s not in own} | {"卧龙", "濮阳", "云南"}  # the province's remarks name them
+
+
+@pytest.fixture(scope="module")
+def county_build(tmp_path_factory):
+    data = tmp_path_factory.mktemp("county") / "data"
+    shutil.copytree(ROOT / "data", data)
+    shutil.copytree(COUNTY, data / "editions" / "shixian")
+    library = open_library(data)
+    folder = data.parent / "out" / "shixian"
+    build_edition(library, "shixian", folder)
+    return library, folder
+
+
+def test_county_builds_in_every_format(county_build):
+    _, folder = county_build
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    kinds = {(e["kind"], e["format"]) for e in manifest["files"]}
+    assert {("booklet", "pdf"), ("booklet", "docx"), ("site", "html"), ("catalog", "xlsx"),
+            ("form", "docx"), ("form", "xlsx"), ("form", "pdf")} <= kinds
+    assert (folder / "site" / "index.html").is_file()
+    logo = (COUNTY / "logo.png").read_bytes()
+    with zipfile.ZipFile(folder / "shixian.docx") as package:
+        assert any(package.read(n) == logo for n in package.namelist() if n.startswith("word/media/"))
+    assert any(p.read_bytes() == logo for p in (folder / "site").rglob("*.png"))
+    assert PdfReader(folder / "shixian.pdf").pages[0].images  # the cover carries the logo
+    sheet = load_workbook(folder / "shixian-事项清单.xlsx").active
+    assert sheet["A1"].value == "示例县医疗保障经办政务服务事项办事指南"
+    assert any(c.value == "每季度集中认定一次" for row in sheet.iter_rows() for c in row)
+    assert [sheet.cell(r, 1).value for r in range(4, sheet.max_row + 1) if sheet.cell(r, 3).value
+            and str(sheet.cell(r, 3).value).isdigit()][:3] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("name", ["shixian.pdf", "shixian.docx", "site"])
+def test_county_booklet_and_site_carry_its_own_details(county_build, name):
+    _, folder = county_build
+    target = folder / name
+    files = sorted(p for p in target.rglob("*") if p.is_file()) if target.is_dir() else [target]
+    text = "".join(file_text(p) for p in files)
+    for own in ["示例县医疗保障局", "0370-5550101", "0370-5550102", "示例县人民路188号示例县政务服务中心二楼",
+                "示例县政务服务中心医保综合窗口（12-15号）", "https://ybj.shixian.example.gov.cn/wangban",
+                "示例县户籍居民可在户籍所在乡镇便民服务中心医保窗口办理。", "示例县新生儿什么时候可以参保？",
+                "示例县人民医院等二级及以上定点医疗机构出具的诊断证明及近一年内的相关检查报告"]:
+        assert own in text, f"{name} lacks {own}"
+
+
+def test_nothing_of_another_edition_leaks_into_the_county_build(county_build):
+    library, folder = county_build
+    needles = identifying_strings(library, library.chain("shixian"))
+    assert {"0377-63111116", "0377-63226915", "卧龙区医疗保障局", "濮阳县", "云南"} <= needles
+    leaks = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = file_text(path)
+        leaks += [f"{path.relative_to(folder)}: {n}" for n in needles if n in text]
+    assert not leaks, leaks[:20]
+
+
+def test_word_contents_carry_the_pdf_page_numbers(county_build):
+    from formgen.booklet import build_booklet
+    from formgen.build import page_numbers
+    library, folder = county_build
+    booklet = build_booklet(library, library.edition("shixian"))
+    pages = page_numbers(folder / "shixian.pdf", booklet)
+    assert pages["service"] == 1 and pages["chengxiang-jumin-canbao-dengji"] == 2 and len(pages) == 13
+    with zipfile.ZipFile(folder / "shixian.docx") as package:
+        body = package.read("word/document.xml").decode("utf-8")
+    toc = body[body.index("TOC \\o"):]
+    assert re.search(r"1、城乡居民参保登记.*?PAGEREF.*?<w:t[^>]*>2</w:t>", toc, re.S)
+
+
+def test_cli_booklet_writes_one_format_and_refuses_to_overwrite(county_data, tmp_path, run, monkeypatch, capsys):
+    from formgen.cli import main
+    target = tmp_path / "shixian.pdf"
+    result = run("booklet", "shixian", "--format", "pdf", "-o", target, data=county_data)
+    assert result.exit_code == 0 and "wrote" in result.output
+    assert "示例县医疗保障局" in PdfReader(target).pages[0].extract_text()
+    before = sha256(target)
+    monkeypatch.setenv("FORMGEN_DATA", str(county_data))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["booklet", "shixian", "--format", "pdf", "-o", str(target)])
+    assert exit_info.value.code == 1 and sha256(target) == before
+    assert "already exists" in capsys.readouterr().err
+    site = tmp_path / "site"
+    assert run("booklet", "shixian", "--format", "html", "-o", site, data=county_data).exit_code == 0
+    assert "示例县医疗保障局" in (site / "index.html").read_text(encoding="utf-8")
+    assert run("booklet", "shixian", "--format", "html", "-o", site, "--overwrite", data=county_data).exit_code == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_check_flags_a_package_guide_without_packages_and_borrowed_packages(county_data):
+    from formgen.check import check_all
+    edition = county_data / "editions" / "shixian" / "edition.yaml"
+    text = edition.read_text(encoding="utf-8")
+    edition.write_text(text.replace("style: flowcharts", "style: package_guide"), encoding="utf-8")
+    assert any("a package_guide edition has no packages" in str(p) for p in check_all(county_data).errors())
+    edition.write_text(text.replace("extends: henan-2024", "extends: wolong"), encoding="utf-8")
+    warnings = [str(p) for p in check_all(county_data).problems if p.severity == "warning"]
+    assert any("packages come from edition 'wolong'" in w for w in warnings), warnings
+
+
+def test_build_all_goes_on_after_a_failure_and_names_it(mini, tmp_path, monkeypatch):
+    from formgen.writers import catalog_xlsx
+    real = catalog_xlsx.write_catalog
+
+    def fails_for_prov(resolved, target):
+        if resolved.id == "prov":
+            raise ValueError("boom")
+        return real(resolved, target)
+    monkeypatch.setattr("formgen.writers.catalog_xlsx.write_catalog", fails_for_prov)
+    with pytest.raises(RenderError) as failure:
+        build_all(open_library(mini), tmp_path / "out", booklet_formats=())
+    assert "1 of 2 edition(s) failed: build prov: catalog xlsx failed: ValueError: boom" in str(failure.value)
+    assert (tmp_path / "out" / "county" / "manifest.json").exists()
+    assert not (tmp_path / "out" / "prov").exists()
+
+
+def test_a_yunnan_county_fills_the_item_guides_address_and_phone(tmp_path):
+    from formgen.booklet import Para, build_booklet
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / "editions" / "shiyan").mkdir()
+    (data / "editions" / "shiyan" / "edition.yaml").write_text(
+        "id: shiyan\ntitle: 示眼县医疗保障经办政务服务办事指南\nregion: 云南省示例州示眼县\nbureau: 示眼县医疗保障局\n"
+        "year: 2025\nstyle: item_guide\nextends: yunnan\n"
+        "contacts: {address: 示眼县文化路9号, complaint_phone: ['0871-5550102']}\n"
+        "placeholders: {XX: 示眼县, XXX: 示眼县}\n"
+        "items: [{id: danwei-canbao-dengji, number: 1}, {id: zhigong-canbao-dengji, number: 2}]\n", encoding="utf-8")
+    library = open_library(data)
+    booklet = build_booklet(library, library.edition("shiyan"))
+    texts = [b.text for _, part in booklet.walk() for b in part.blocks if isinstance(b, Para)]
+    assert texts.count("单位地址：示眼县文化路9号") == 2 and texts.count("监督电话：0871-5550102") == 2
+    assert "示眼县城乡居民医疗保险参保登记表" in [p.title for p in booklet.parts]
+    yunnan = build_booklet(library, library.edition("yunnan"))
+    assert "单位地址：" in [b.text for _, part in yunnan.walk() for b in part.blocks if isinstance(b, Para)]

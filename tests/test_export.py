@@ -23,14 +23,11 @@ SEED_OF = {"henan-flowcharts": "000", "henan-2024": "001", "puyang": "002", "wol
 # Where an export cannot reach 97% the reason is not missing content but the seed's
 # layout, which the model cannot express yet (see docs/data-model.md, `reading:`).
 SHORT_OF_TARGET = {
-    "henan-flowcharts": "item headings sit between charts whose boxes the seed runs together "
-                        "(拨付 before the next title), and 申请 boxes interleaved into materials",
-    "puyang": "item headings sit between charts the seed runs together; its 目录 lost items 1-3, 17-19, 22",
-    "wolong": "FAQ enumerators (1、 / 问：) and numbered form options (1.职工医保□) have no key in the "
-              "model; chart boxes interleaved into the forms",
+    "puyang": "item headings sit between charts the seed runs together (its chart titles are all on the "
+              "contents page); its 目录 lost items 1-3, 17-19, 22",
 }
 # No regression below today's figures, whatever the target.
-FLOOR = {"henan-flowcharts": 94.5, "henan-2024": 98.0, "puyang": 96.5, "wolong": 95.5, "yunnan": 98.0}
+FLOOR = {"henan-flowcharts": 97.0, "henan-2024": 98.0, "puyang": 96.8, "wolong": 97.0, "yunnan": 97.0}
 
 
 @pytest.fixture(scope="module")
@@ -72,15 +69,23 @@ def test_export_carries_97_percent_of_its_seed(tool, library, edition_id):
 @pytest.mark.parametrize("edition_id", ["henan-flowcharts", "puyang", "yunnan"])
 def test_no_clause_of_the_seed_is_missing(tool, library, edition_id):
     _, missing = coverage(tool, library, edition_id)
-    assert missing == []
+    # a clause with a blank the edition fills (XX → 云南省) is printed filled, as it should be
+    filled = [tool.normalize(k) for k, v in library.edition(edition_id).edition.placeholders.items()
+              if v is not None and tool.normalize(k)]
+    assert [c for c in missing if not any(k in c for k in filled)] == []
 
 
 def test_charts_follow_their_reading_order(library):
     text = edition_markdown(library, library.edition("henan-flowcharts"))
-    section = text[text.index("### 门诊费用报销"):text.index("### 住院费用报销")]
-    lines = [line for line in section.splitlines()[1:] if line.strip()]
-    # the seed reads the payment box, then the caption (bold), then the chart from the top
-    assert lines[:4] == ["- 拨付", "- **门诊费用报销**", "- 申请", "- 材料不齐全"]
+    start = text.index("---", text.index("### 基本医疗保险参保人员享受门诊慢性病病种待遇认定"))
+    section = text[start:text.index("---", text.index("### 门诊费用报销"))]
+    lines = [line for line in section.splitlines() if line.strip()]
+    # the seed reads the payment box, then the title, then the chart from the top: the
+    # item's heading stands at the title's place, the 拨付 box before it
+    assert lines[:5] == ["---", "- 拨付", "### 门诊费用报销", "- 申请", "- 材料不齐全"]
+    # a title printed last is a caption under the chart; the heading stays on top
+    first = text[text.index("### 城乡居民参保登记"):text.index("### 城乡居民参保信息变更登记")]
+    assert [line for line in first.splitlines() if line.strip()][-2:] == ["- **城乡居民参保登记**", "---"]
     # a box's lines stay in one list entry
     assert "- 办理材料：  \n  1.医保电子凭证或有效身份证件或社保卡；  \n  2.医院收费票据；" in section
 
@@ -106,3 +111,27 @@ def test_material_notes_are_printed(library):
     text = edition_markdown(library, library.edition("puyang"))
     # in the chart's materials box: each note on its own line, indented under its material
     assert "或批准单位变更的文件；  \n  　非关键信息时可不提供辅助材料；  \n  　鼓励医保经办机构通过数据共享获取信息。" in text
+
+
+def test_flowcharts_edition_opens_on_its_contents(library):
+    text = edition_markdown(library, library.edition("puyang"))
+    # the seed's first line is the title of its contents page: …流程图目录
+    assert text.startswith("# 濮阳县医疗保障经办政务服务事项流程图\n\n## 目录\n\n- 1、单位参保登记\n")
+    assert text.index("## 目录") < text.index("- 发布机关：濮阳县医疗保障局") < text.index("### 1、单位参保登记")
+
+
+def test_faq_prints_the_seeds_enumerator(library):
+    text = edition_markdown(library, library.edition("wolong"))
+    assert "- **1、哪些人可以参加城乡居民医保？在哪里参保？**" in text      # label 1、, no 问：
+    assert "- **问：如何办理单位信息变更登记？**" in text                   # label 问：, no number
+    assert "- **4、问：申请异地居住就医备案有哪些条件？**" in text
+    # without a label: the default numbering
+    assert "1. **问：什么条件下灵活就业人员可以参加职工基本医疗保险关系（新增）？**" in text
+
+
+def test_numbered_options_print_number_then_box(library):
+    text = edition_markdown(library, library.edition("wolong"))
+    form = text[text.index("### 表7—"):]
+    assert "│ 险种 │ 1.职工医保□ 2.城乡居民医保□" in form
+    assert "办理(1.异地安置退休人员备案□ 2.异地长期居住人员□ 3.常驻异地工作人员备案□)业务" in form
+    assert "□异地安置退休人员 □异地长期居住人员" in form                    # unnumbered options unchanged

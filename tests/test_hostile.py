@@ -280,6 +280,7 @@ def test_every_static_text_is_in_the_pdf_fonts(library):
     ("张三. . ", "张三"), ("  .张三", "张三"),
     ("..", "record"), ("", "record"),
     ("CONTROL", "CONTROL"),
+    ("张" * 100 + ".xlsx", "张" * 65 + ".xlsx"),  # at most 200 bytes, the extension kept
 ])
 def test_safe_filename(name, expected):
     assert safe_filename(name) == expected
@@ -290,8 +291,17 @@ def test_over_long_names_fit_the_file_system(tmp_path, wolong):
     targets, _ = fill(wolong, csv_file(tmp_path, people([address])), "xlsx", tmp_path / "out",
                       pattern="{参保地联系地址}")
     (target,) = targets
-    assert target.exists() and len(target.name.encode("utf-8")) <= 255
-    assert address.startswith(target.stem)
+    assert target.exists() and target.suffix == ".xlsx" and len(target.name.encode("utf-8")) <= 200
+    assert address.startswith(target.stem) and len(target.stem) > 50
+
+
+def test_over_long_names_that_collide_are_numbered_whole(tmp_path, wolong):
+    address = "很长的地址" * 60
+    targets, _ = fill(wolong, csv_file(tmp_path, people([address, address, address])), "pdf", tmp_path / "out",
+                      pattern="{参保地联系地址}")
+    assert [t.suffix for t in targets] == [".pdf"] * 3
+    assert targets[1].stem == targets[0].stem + "-2" and targets[2].stem == targets[0].stem + "-3"
+    assert len({t.name for t in targets}) == 3 and all(t.exists() for t in targets)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -384,14 +394,14 @@ def test_values_under_a_column_without_a_name_are_refused(tmp_path, wolong):
         fill(wolong, data, "xlsx", tmp_path / "out")
 
 
-def _with_cached_value(path, cell, value):
+def _with_cached_value(path, cell, value, kind="str"):
     """Give a formula cell the value Excel would have saved with it (openpyxl saves none)."""
     with zipfile.ZipFile(path) as source:
         parts = {n: source.read(n) for n in source.namelist()}
     sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
     xml = parts[sheet].decode()
     xml, count = re.subn(rf'<c r="{cell}"><f>(.*?)</f><v\s*/?>(</v>)?',
-                         rf'<c r="{cell}" t="str"><f>\1</f><v>{value}</v>', xml)
+                         rf'<c r="{cell}" t="{kind}"><f>\1</f><v>{value}</v>', xml)
     assert count == 1
     parts[sheet] = xml.encode()
     with zipfile.ZipFile(path, "w") as target:
@@ -408,6 +418,12 @@ def test_xlsx_formulas_give_their_values_never_the_formula(tmp_path, wolong):
     book.save(path)
     with pytest.raises(InputError, match=r"cell A2 holds the formula =CONCATENATE.* but no saved value"):
         read_table(path)
+    _with_cached_value(path, "A2", "张三")
+    _with_cached_value(path, "C2", "#DIV/0!", kind="e")
+    with pytest.raises(InputError, match=r"cell C2 shows the Excel error #DIV/0! \(formula =1\+1\)"):
+        read_table(path)
+    book.active["C2"] = "=1+1"  # start again from a good saved value
+    book.save(path)
     _with_cached_value(path, "A2", "张三")
     _with_cached_value(path, "C2", "2")
     assert read_table(path).rows == [(2, ["张三", GOOD_ID, "2"])]
@@ -463,3 +479,16 @@ def test_blank_form_below_a_file_is_refused(tmp_path, wolong):
     with pytest.raises(RenderError, match="blocker is a file, not a folder"):
         blank_form(wolong.find_form("表7"), wolong, "pdf", blocker / "x.pdf")
     assert blocker.read_text(encoding="utf-8") == "a file"
+
+
+def test_rows_are_numbered_as_excel_shows_them(tmp_path, wolong):
+    """A cell with a line break spans two lines of the file but is one row in Excel."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(("姓名,身份证件号码,参保地联系地址,,\r\n"
+                      f"张三,{GOOD_ID},\"卧龙区\r\n新华路\",,\r\n"
+                      "\r\n"
+                      f"李四,110105194912310021,卧龙区,,\r\n").encode("gbk"))
+    table = read_table(path)
+    assert [n for n, _ in table.rows] == [2, 4]
+    with pytest.raises(InputError, match="row 4, column 身份证件号码: '110105194912310021' has a wrong check digit"):
+        fill(wolong, path, "docx", tmp_path / "out")

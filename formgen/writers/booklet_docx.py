@@ -11,8 +11,9 @@ What a clerk gets in Word:
   also in ``themeFontLang``, or LibreOffice picks Japanese glyphs); parts are
   Heading 1/2/3 in 黑体, so the navigation pane and Word's own TOC work.
   Paragraph kinds of the model map to styles 正文/说明/居中/小标题/小字/分标题.
-* **Sections.** A cover section (no header, no page number); then the body,
-  whose page numbers start at 1 on the contents page; the running header is
+* **Sections.** A cover section (no header, no page number); the contents,
+  numbered I, II…; then the body, numbered from 1 (as the PDF booklet
+  numbers its pages, so both agree); the running header is
   the edition's ``header_text``; the footer is "- N -" (``- `` PAGE field
   `` -``), centered.  Catalog booklets are A4 landscape throughout; a blank
   form gets a section of its own in its own orientation.
@@ -64,6 +65,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from lxml.etree import XMLSyntaxError
 
 from ..booklet import Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import RenderError
@@ -109,18 +111,28 @@ class BookletWriter:
     """Writes a `Booklet` as .docx.
 
     ``edition`` (the `ResolvedEdition` the booklet was built from) is needed
-    only when the booklet reproduces blank forms; ``page_numbers`` maps part
-    slugs to page numbers for the cached TOC entries.
+    only when the booklet reproduces blank forms; ``library`` may be given
+    instead (the edition is then resolved from it).  ``page_numbers`` maps
+    part slugs to body page numbers (e.g. the PDF booklet's) for the cached
+    TOC entries.
     """
 
     extension = ".docx"
 
-    def __init__(self, edition=None, page_numbers: dict[str, int] | None = None, **options):
+    def __init__(self, edition=None, library=None, page_numbers: dict[str, int] | None = None, **options):
         self.edition = edition
+        self.library = library
         self.page_numbers = dict(page_numbers or {})
 
     def write(self, booklet: Booklet, target: Path) -> None:
-        document = BookletDocument(booklet, self.edition, self.page_numbers).build()
+        edition = self.edition
+        if edition is None and self.library is not None:
+            edition = self.library.edition(booklet.edition_id)
+        try:
+            document = BookletDocument(booklet, edition, self.page_numbers).build()
+        except (ValueError, XMLSyntaxError) as err:  # e.g. a control character in the data
+            raise RenderError(f"booklet '{booklet.edition_id}' has text Word cannot hold: {err}. "
+                              "Fix: remove control characters from the data") from err
         try:
             document.save(str(target))
         except OSError as err:
@@ -152,6 +164,7 @@ class BookletDocument:
         self.draw_cover()
         self.end_section(self.orientation)
         self.draw_toc()
+        self.end_section(self.orientation, own_paragraph=True)
         for depth, part in printed_parts(self.booklet.parts):
             self.draw_part(part, depth)
         self.finish(self.orientation)
@@ -165,11 +178,17 @@ class BookletDocument:
         self.sentinel = self.body.find(qn("w:sectPr"))  # everything is inserted before it
 
     # -- sections ------------------------------------------------------
-    def end_section(self, orientation: str, margins=None) -> None:
-        """Close the section drawn so far (in ``orientation``); what follows starts on a new page."""
+    def end_section(self, orientation: str, margins=None, own_paragraph: bool = False) -> None:
+        """Close the section drawn so far (in ``orientation``); what follows starts on a new page.
+
+        The break rides on the last paragraph when it can (no empty line), or
+        on a paragraph of its own: after a table, or ``own_paragraph`` (after
+        the contents, whose field must end before the break for LibreOffice).
+        """
         sect = self.new_sectPr(orientation, margins)
         last = self.sentinel.getprevious()
-        if last is None or last.tag != qn("w:p") or last.find(qn("w:pPr") + "/" + qn("w:sectPr")) is not None:
+        if (own_paragraph or last is None or last.tag != qn("w:p")
+                or last.find(qn("w:pPr") + "/" + qn("w:sectPr")) is not None):
             last = self.paragraph()
         last.get_or_add_pPr().append(sect)  # sectPr is the last child of pPr
         self.page_started = True
@@ -215,23 +234,22 @@ class BookletDocument:
         return height - top - bottom
 
     def add_page_furniture(self) -> None:
-        """Header and footer on the body's first section (the rest inherit), numbering from 1."""
+        """Header and footer from the contents on (later sections inherit them).
+
+        The contents pages are numbered I, II…, the body from 1, as in the PDF
+        booklet, so a page number means the same page in both.
+        """
         sections = self.document.sections
-        body_section = sections[1]
-        body_section.different_first_page_header_footer = False
-        header = body_section.header
+        contents = sections[1]
+        header = contents.header
         header.is_linked_to_previous = False
         self.draw_header(header)
-        footer = body_section.footer
+        footer = contents.footer
         footer.is_linked_to_previous = False
         self.draw_footer(footer)
-        number_type = OxmlElement("w:pgNumType")
-        number_type.set(qn("w:start"), "1")
-        number_type.set(qn("w:fmt"), "decimal")
-        sect = body_section._sectPr
-        sect.insert_element_before(number_type, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote",
-                                   "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
-                                   "w:docGrid", "w:printerSettings", "w:sectPrChange")
+        number_pages(contents._sectPr, "upperRoman")
+        if len(sections) > 2:
+            number_pages(sections[2]._sectPr, "decimal")
 
     def draw_header(self, header) -> None:
         paragraph = header.paragraphs[0]
@@ -528,6 +546,16 @@ class BookletDocument:
     def take_id(self) -> int:
         self.next_id += 1
         return self.next_id
+
+
+def number_pages(sect, style: str) -> None:
+    """Restart page numbering at 1 in this section, in ``style`` (decimal, upperRoman)."""
+    number_type = OxmlElement("w:pgNumType")
+    number_type.set(qn("w:fmt"), style)
+    number_type.set(qn("w:start"), "1")
+    sect.insert_element_before(number_type, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
+                               "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid", "w:printerSettings",
+                               "w:sectPrChange")
 
 
 # ----------------------------------------------------------------------------

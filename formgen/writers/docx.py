@@ -34,8 +34,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+import struct
 import tempfile
 import zipfile
+import zlib
 from io import BytesIO
 from pathlib import Path
 
@@ -341,6 +343,15 @@ def all_paragraphs(document):
 # Rendering
 # --------------------------------------------------------------------------
 class FormWriter:
+    """Fills one form's template: every record of a batch through the same compiled template.
+
+    The template is opened, its placeholders filled and its body compiled into a Jinja
+    template once (`CompiledDocument`); a record costs one render of the body's XML and
+    one zip written around the other parts' bytes, prepared once.  A template the fast
+    path cannot take exactly (one with ``{% %}`` blocks, pictures, or tags outside the
+    body) is rendered by docxtpl page by page, as before.
+    """
+
     extension = ".docx"
 
     def __init__(self, form: Form, edition=None, template: Path | None = None, **options):
@@ -350,20 +361,28 @@ class FormWriter:
         problems = check_template(form, path)
         if problems:
             raise TemplateError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-        self.template_bytes = path.read_bytes()  # docxtpl renders once: reopen per page from memory
+        fill = edition.fill if edition is not None else None
+        self.template_bytes = fill_placeholders(path.read_bytes(), fill)  # docxtpl renders once: reopen per page
         self.title = edition.form_title(form) if edition else form.title
         self.number = (edition.form_number(form.id) or "") if edition else ""
         self.subtitle = edition.fill(form.subtitle) if edition else form.subtitle
-        self.roster_fields = {f.id: f for f, in_roster in form.fields() if in_roster}
+        self.fields = form.fields()  # builds models on every call: once per batch
+        self.single_fields = [f for f, in_roster in self.fields if not in_roster]
+        self.roster_fields = {f.id: f for f, in_roster in self.fields if in_roster}
         self.slots = form.repeat_row().repeat if form.repeat_row() else 0
+        self.compiled = None if options.get("docxtpl") else CompiledDocument.build(
+            self.template_bytes, self.context(layout.pages(form, None)[0]))
 
     def write(self, records, target: Path) -> None:
         pages = [page for record in (records or [None]) for page in layout.pages(self.form, record)]
-        documents = [self.render(page) for page in pages]
-        combined = documents[0]
-        for document in documents[1:]:
-            append_body(combined, document)
         try:
+            if self.compiled is not None:
+                Path(target).write_bytes(self.compiled.document([self.context(page) for page in pages]))
+                return
+            documents = [self.render(page) for page in pages]
+            combined = documents[0]
+            for document in documents[1:]:
+                append_body(combined, document)
             combined.save(str(target))
         except OSError as err:
             raise RenderError(f"cannot write {target}: {err.strerror or err}") from err
@@ -375,13 +394,12 @@ class FormWriter:
 
     def context(self, page: layout.Page) -> dict:
         values, boxes = {}, {}
-        for field_, in_roster in self.form.fields():
-            if not in_roster:
-                value = page.values.get(field_.id)
-                if field_.type in BOX_TYPES:
-                    boxes[field_.id] = boxes_of(field_, value)
-                else:
-                    values[field_.id] = text_of(value)
+        for field_ in self.single_fields:
+            value = page.values.get(field_.id)
+            if field_.type in BOX_TYPES:
+                boxes[field_.id] = boxes_of(field_, value)
+            else:
+                values[field_.id] = text_of(value)
         people = [self.person(page, i) for i in range(self.slots)]
         return {"title": self.title, "number": self.number, "subtitle": self.subtitle or "",
                 "v": values, "box": boxes, "p": people}
@@ -393,6 +411,189 @@ class FormWriter:
             value = (entry or {}).get(field_id)
             person[field_id] = boxes_of(field_, value) if field_.type in BOX_TYPES else text_of(value)
         return person
+
+
+# --------------------------------------------------------------------------
+# Placeholders in the template's own text
+# --------------------------------------------------------------------------
+def fill_placeholders(data: bytes, fill) -> bytes:
+    """The template with the edition's placeholders (XX, --) replaced in all its static text.
+
+    Tags are left alone (their values are data), and a template without placeholders to
+    fill comes back byte for byte.
+    """
+    if fill is None:
+        return data
+    document = Document(BytesIO(data))
+    changed = False
+    for part in _text_parts(document):
+        for node in part.iter(qn("w:t")):
+            text = node.text or ""
+            filled = _fill_outside_tags(text, fill)
+            if filled != text:
+                node.text = filled
+                changed = True
+    if not changed:
+        return data
+    out = BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _text_parts(document):
+    yield document.element.body
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header, section.first_page_footer,
+                     section.even_page_header, section.even_page_footer):
+            if not part.is_linked_to_previous:
+                yield part._element
+
+
+def _fill_outside_tags(text: str, fill) -> str:
+    pieces, last = [], 0
+    for match in TAG_RE.finditer(text):
+        pieces += [fill(text[last:match.start()]) or "", match.group(0)]
+        last = match.end()
+    pieces.append(fill(text[last:]) or "")
+    return "".join(pieces)
+
+
+# --------------------------------------------------------------------------
+# The compiled fast path
+# --------------------------------------------------------------------------
+ZIP_LEVEL = 6  # zipfile's default, as python-docx writes
+
+
+class CompiledDocument:
+    """A template's body compiled once; per record only the body is rendered and zipped.
+
+    Equivalent to docxtpl's render-and-save (same patching of the XML, the same Jinja
+    autoescaping, the same treatment of line breaks in values), for templates whose
+    tags are all ``{{ … }}`` expressions in the body.
+    """
+
+    def __init__(self, first, following, body_open: str, body_close: str, prefix: str, suffix: str,
+                 entries, listing):
+        self.first, self.following = first, following
+        self.body_open, self.body_close = body_open, body_close
+        self.prefix, self.suffix = prefix.encode("utf-8"), suffix.encode("utf-8")
+        self.entries = entries  # (name, precompressed entry) in the package's order; None: the body
+        self.listing = listing
+
+    @classmethod
+    def build(cls, data: bytes, sample_context: dict) -> "CompiledDocument | None":
+        """The compiled template, or None when only docxtpl renders it faithfully."""
+        from jinja2 import Environment
+        from lxml import etree
+
+        template = DocxTemplate(BytesIO(data))
+        template.init_docx()
+        document = template.docx
+        body = document.element.body
+        source = template.get_xml()
+        if "{%" in source or "docPr" in source or _tags_outside_body(document):
+            return None
+        continuation = copy.deepcopy(body)
+        first_paragraph = continuation.find(qn("w:p"))
+        if first_paragraph is not None:
+            Paragraph(first_paragraph, document).paragraph_format.page_break_before = True
+        open_tag, first_inner, close = _split_body(source)
+        _, following_inner, _ = _split_body(template.xml_to_string(continuation))
+        if "{{" in open_tag + close:
+            return None
+        environment = Environment(autoescape=True)
+        first = environment.from_string(template.patch_xml(first_inner))
+        following = environment.from_string(template.patch_xml(following_inner))
+        saved = BytesIO()
+        document.save(saved)
+        prefix, suffix, entries = _package_parts(saved.getvalue())
+        compiled = cls(first, following, open_tag, close, prefix, suffix, entries, template.resolve_listing)
+        rendered = open_tag + compiled.body([sample_context]) + close
+        fixed = etree.tostring(template.fix_tables(rendered))
+        if fixed != etree.tostring(etree.fromstring(rendered)):
+            return None  # docxtpl would repair the table grid: let it
+        return compiled
+
+    def body(self, contexts: list[dict]) -> str:
+        inner = [self.first.render(contexts[0])] + [self.following.render(c) for c in contexts[1:]]
+        xml = "".join(inner)
+        if "{_" in xml or "_}" in xml:  # as docxtpl un-escapes its own tag escapes
+            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if any(c in xml for c in "\t\a\n\f"):  # line breaks and tabs typed into values
+            xml = self.listing(xml)
+        return xml
+
+    def document(self, contexts: list[dict]) -> bytes:
+        body = (self.body_open + self.body(contexts) + self.body_close).encode("utf-8")
+        return _zip(self.entries, self.prefix + body + self.suffix)
+
+
+def _tags_outside_body(document) -> bool:
+    """Tags in headers, footers, footnotes or the core properties (docxtpl renders those too)."""
+    for part in document.part.package.parts:
+        if part is document.part:
+            continue
+        blob = getattr(part, "blob", b"") or b""
+        if b"{{" in blob or b"{%" in blob:
+            return True
+    return False
+
+
+def _split_body(xml: str) -> tuple[str, str, str]:
+    """``<w:body …>``, its children before the section properties, and the rest."""
+    open_end = xml.index(">") + 1
+    section = xml.rfind("<w:sectPr")
+    close = xml.rindex("</w:body>")
+    cut = section if section != -1 else close
+    return xml[:open_end], xml[open_end:cut], xml[cut:]
+
+
+def _package_parts(data: bytes):
+    """The saved package's document.xml around its body, and every other part precompressed."""
+    entries = []
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        for info in archive.infolist():
+            content = archive.read(info.filename)
+            if info.filename == "word/document.xml":
+                xml = content.decode("utf-8")
+                prefix, suffix = xml[:xml.index("<w:body")], xml[xml.rindex("</w:body>") + len("</w:body>"):]
+                entries.append((info.filename, None))
+            else:
+                entries.append((info.filename, _ZipEntry.of(content)))
+    return prefix, suffix, entries
+
+
+class _ZipEntry:
+    """A deflated zip member: its CRC, sizes and compressed bytes."""
+
+    __slots__ = ("crc", "size", "data")
+
+    def __init__(self, crc: int, size: int, data: bytes):
+        self.crc, self.size, self.data = crc, size, data
+
+    @classmethod
+    def of(cls, content: bytes) -> "_ZipEntry":
+        packer = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
+        return cls(zlib.crc32(content), len(content), packer.compress(content) + packer.flush())
+
+
+_DOS_TIME, _DOS_DATE = 0, (1980 - 1980) << 9 | 1 << 5 | 1  # 1980-01-01, as python-docx writes
+
+
+def _zip(entries, body_xml: bytes) -> bytes:
+    """A zip (deflate) of the package: precompressed parts, the body compressed now."""
+    out, directory = bytearray(), bytearray()
+    for name, entry in entries:
+        entry = entry or _ZipEntry.of(body_xml)
+        raw = name.encode("utf-8")
+        offset = len(out)
+        common = struct.pack("<HHHHHIII", 20, 0, 8, _DOS_TIME, _DOS_DATE, entry.crc, len(entry.data), entry.size)
+        out += b"PK\x03\x04" + common + struct.pack("<HH", len(raw), 0) + raw + entry.data
+        directory += (b"PK\x01\x02" + struct.pack("<H", 20) + common
+                      + struct.pack("<HHHHHII", len(raw), 0, 0, 0, 0, 0, offset) + raw)
+    count = len(entries)
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, count, count, len(directory), len(out), 0)
+    return bytes(out + directory + end)
 
 
 def boxes_of(field_: FormField, value):

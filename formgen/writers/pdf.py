@@ -570,10 +570,18 @@ class _Fonts:
             raise RenderError(f"unknown font role(s) {sorted(unknown)}; use 'serif' and 'sans'")
         self.parsed = {role: _parsed_font(_font_path(role, given), role) for role in FONT_ENV}
         self.widths = {role: font.cw for role, font in self.parsed.items()}
+        self._ems: dict[tuple[str, str], float] = {}
 
     def em(self, role: str, text: str) -> float:
-        widths = self.widths[role]
-        return sum(widths[ord(c)] for c in text) / 1000
+        key = (role, text)
+        width = self._ems.get(key)
+        if width is None:  # labels and options are measured again for every record: once is enough
+            widths = self.widths[role]
+            width = sum(widths[ord(c)] for c in text) / 1000
+            if len(self._ems) > 100_000:
+                self._ems.clear()
+            self._ems[key] = width
+        return width
 
     def missing(self, role: str, text: str) -> str:
         """The characters of ``text`` the font has no glyph for (fpdf2 would leave them out)."""
@@ -1212,9 +1220,14 @@ def _tick_strokes(side: float) -> list[tuple[tuple[float, float], tuple[float, f
 class Document:
     """One PDF being written: pages of a form, the cursor, and the widgets placed so far."""
 
-    def __init__(self, writer: "FormWriter", blank: bool):
+    def __init__(self, writer: "FormWriter", blank: bool, canvas: "Canvas | None" = None):
         self.writer = writer
         self.blank = blank  # the blank form: fillable fields, no values
+        self.y = MARGIN
+        if canvas is not None:  # filled forms of a batch: drawn straight into operators
+            self.pdf = canvas
+            self.painter = Painter(canvas)
+            return
         form = writer.form
         pdf = FPDF(orientation="L" if form.orientation == "landscape" else "P", unit="mm",
                    format=form.paper)
@@ -1250,9 +1263,10 @@ class Document:
         if self.y + height > self.bottom + 1e-6 and self.y > MARGIN + 1e-6:
             self.new_page()
 
-    def paragraph(self, paras: list[Para], size: float, align: str, gap_after: float = 0.0) -> None:
+    def paragraph(self, paras: list[Para] | None, size: float, align: str, gap_after: float = 0.0,
+                  laid: Layout | None = None) -> None:
         """Full-width text, line by line, continuing on a new page when the page is full."""
-        laid = lay_out(paras, self.width, size, align)
+        laid = laid or lay_out(paras, self.width, size, align)
         for line in laid.lines:
             self.room_for(laid.line_height)
             self.painter.layout(Layout([line], size), MARGIN, self.y)
@@ -1274,8 +1288,8 @@ class Document:
             self.paragraph([writer.composer.line(line, slot)], BODY_PT, line.align)
         if writer.form.notes:
             self.y += 1.5
-            for note in writer.form.notes:
-                self.paragraph(writer.composer.note(note), NOTE_PT, "left")
+            for index, note in enumerate(writer.form.notes):
+                self.paragraph(None, NOTE_PT, "left", laid=writer.note_layout(index, self.width))
 
     def heading(self) -> None:
         writer = self.writer
@@ -1354,6 +1368,8 @@ class Document:
         return None
 
     def output(self) -> bytes:
+        if isinstance(self.pdf, Canvas):
+            return self.pdf.output(self.writer.info)
         return bytes(self.pdf.output(output_producer_class=FastFontProducer))
 
 
@@ -1513,6 +1529,15 @@ class FormWriter:
         self.composer = Composer(self.fonts, self.fill)
         width = _page_size(form)[0] - 2 * MARGIN
         self.plan = plan_grid(form, self.composer, width)
+        self._notes: dict[int, Layout] = {}
+        self.info = {"Title": self.title, "Author": self.author, "Creator": "formgen", "Producer": "formgen"}
+        self.batch_fonts = None if options.get("fpdf") else BatchFonts.build(self)
+
+    def note_layout(self, index: int, width: float) -> Layout:
+        """A note laid out once per writer: notes are static text, often the longest on the page."""
+        if index not in self._notes:
+            self._notes[index] = lay_out(self.composer.note(self.form.notes[index]), width, NOTE_PT, "left")
+        return self._notes[index]
 
     def value_problem(self, field_: FormField, text: str) -> str | None:
         """Checked before anything is written (`fill.build_records`): a value this PDF cannot show.
@@ -1559,7 +1584,10 @@ class FormWriter:
         """The blank form (``records`` None), or every record's pages in order, to ``target``."""
         if records is not None and not records:
             raise RenderError(f"nothing to write to {target}: no records")
-        document = Document(self, blank=records is None)
+        canvas = None
+        if records is not None and self.batch_fonts is not None:
+            canvas = Canvas(self.batch_fonts, *_canvas_size(self.form))
+        document = Document(self, blank=records is None, canvas=canvas)
         if records is None:
             document.form_page(None)
         for record in records or []:
@@ -1569,6 +1597,233 @@ class FormWriter:
         if document.painter.widgets:
             data = add_fields(data, document.painter.widgets)
         Path(target).write_bytes(data)
+
+
+# --------------------------------------------------------------------------
+# Filled forms without fpdf2: operators written directly, fonts subset once per batch
+#
+# Every filled form of a batch prints the same static text, so each font's glyphs for
+# that text are subset, compressed and serialised once (`BatchFonts`).  A record's own
+# characters that the static subset lacks go into a second, small subset of the same
+# font made per file, so any name prints, however rare its characters.  Pages are drawn
+# by the same `Document` and `Painter` code into a `Canvas` that writes the operators as
+# fpdf2 would; the file is assembled around the prepared font objects.
+# --------------------------------------------------------------------------
+K = 72 / 25.4  # points per mm
+
+
+class Canvas:
+    """The part of FPDF's interface `Document` and `Painter` use, writing content operators."""
+
+    def __init__(self, fonts: "BatchFonts", w: float, h: float):
+        self.fonts = fonts
+        self.w, self.h = w, h
+        self.pages: list[list[str]] = []
+        self.page = 0
+        self.line_width = None
+        self.family, self.size = "serif", BODY_PT
+        self.extra: dict[str, dict[str, int]] = {role: {} for role in fonts.roles}  # char -> code, per file
+
+    def add_page(self) -> None:
+        self.pages.append([])
+        self.page += 1
+        self.line_width = None
+
+    def set_line_width(self, width: float) -> None:
+        if width != self.line_width:
+            self.line_width = width
+            self.pages[-1].append(f"{width * K:.2f} w")
+
+    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        h = self.h
+        self.pages[-1].append(f"{x1 * K:.2f} {(h - y1) * K:.2f} m {x2 * K:.2f} {(h - y2) * K:.2f} l S")
+
+    def rect(self, x: float, y: float, w: float, h: float) -> None:
+        self.pages[-1].append(f"{x * K:.2f} {(self.h - y) * K:.2f} {w * K:.2f} {-h * K:.2f} re S")
+
+    def set_font(self, family: str, size: float) -> None:
+        self.family, self.size = family, size
+
+    def text(self, x: float, y: float, text: str) -> None:
+        """Text at a baseline; characters outside the static subset switch to the file's own."""
+        fonts, role, size = self.fonts, self.family, self.size
+        static, extra, widths = fonts.codes[role], self.extra[role], fonts.widths[role]
+        out, run, run_font, run_x, cursor = self.pages[-1], [], None, x, x
+        for char in text:
+            code = static.get(char)
+            font = fonts.names[role]
+            if code is None:
+                if ord(char) not in fonts.glyphs[role]:
+                    fonts.missing(role, char)
+                    continue
+                code = extra.get(char)
+                if code is None:
+                    code = extra[char] = len(extra) + 1
+                font = fonts.extra_names[role]
+            if font != run_font and run:
+                out.append(_text_op(run_font, size, run_x, self.h - y, run))
+                run, run_x = [], cursor
+            run_font = font
+            run.append(code)
+            cursor += widths[ord(char)] / 1000 * size * PT
+        if run:
+            out.append(_text_op(run_font, size, run_x, self.h - y, run))
+
+    def output(self, info: dict) -> bytes:
+        return self.fonts.assemble(self, info)
+
+
+def _text_op(font: str, size: float, x: float, y: float, codes: list[int]) -> str:
+    return f"BT /{font} {size:.2f} Tf {x * K:.2f} {y * K:.2f} Td <{''.join(f'{c:04X}' for c in codes)}> Tj ET"
+
+
+class BatchFonts:
+    """The fonts of one writer's filled forms: static subsets prepared once, extras per file."""
+
+    roles = ("serif", "sans")
+
+    def __init__(self, writer: "FormWriter", static_chars: dict[str, set[str]]):
+        self.sources = {role: _cff_source(writer.fonts.parsed[role]) for role in self.roles}
+        self.parsed = writer.fonts.parsed
+        self.glyphs = {role: self.parsed[role].glyph_ids for role in self.roles}
+        self.widths = {role: self.parsed[role].cw for role in self.roles}
+        self.names = {"serif": "F1", "sans": "F2"}
+        self.extra_names = {"serif": "F3", "sans": "F4"}
+        self.codes: dict[str, dict[str, int]] = {}
+        self.static_objects: list[bytes] = []  # objects 3 onwards: the two static fonts
+        self.warned: set[str] = set()
+        number = 3
+        self.font_refs = {}
+        for role in self.roles:
+            chars = sorted(c for c in static_chars[role] if ord(c) in self.glyphs[role])
+            self.codes[role] = {c: n for n, c in enumerate(chars, 1)}
+            objects = self._font_objects(role, self.codes[role], number)
+            self.font_refs[self.names[role]] = number
+            self.static_objects += objects
+            number += len(objects)
+        self.first_free = number
+
+    @classmethod
+    def build(cls, writer: "FormWriter") -> "BatchFonts | None":
+        """The batch fonts, or None when a font is not a CID-keyed CFF (then fpdf2 writes)."""
+        if any(_cff_source(writer.fonts.parsed[role]) is None for role in cls.roles):
+            return None
+        probe = _Probe(*_canvas_size(writer.form))
+        document = Document(writer, blank=False, canvas=probe)
+        document.form_page(layout.pages(writer.form, layout.Record())[0])
+        return cls(writer, probe.chars)
+
+    def missing(self, role: str, char: str) -> None:
+        if char not in self.warned:
+            self.warned.add(char)
+            LOG.warning("font %s has no glyph for %r; those characters are not printed", self.parsed[role].name, char)
+
+    # -- serialising -------------------------------------------------------------
+    def _font_objects(self, role: str, codes: dict[str, int], first: int) -> list[bytes]:
+        """Type0 font, CIDFont, descriptor, CFF program and ToUnicode as objects ``first``…``first+4``."""
+        parsed = self.parsed[role]
+        glyphs = [(code, self.glyphs[role][ord(char)]) for char, code in codes.items()]
+        cff = zlib.compress(self.sources[role].subset(glyphs) if glyphs else self.sources[role].subset([]), 6)
+        tag = _tag(f"{parsed.name}{sorted(glyphs)}")
+        name = f"{tag}+{parsed.name}"
+        d = parsed.desc
+        widths = " ".join(f"{code} [{round(self.widths[role][ord(char)])}]" for char, code in codes.items())
+        tounicode = _to_unicode(codes)
+        n = first
+        return [
+            f"<</Type /Font /Subtype /Type0 /BaseFont /{name} /Encoding /Identity-H "
+            f"/DescendantFonts [{n + 1} 0 R] /ToUnicode {n + 4} 0 R>>".encode(),
+            f"<</Type /Font /Subtype /CIDFontType0 /BaseFont /{name} /CIDSystemInfo <</Registry (Adobe) "
+            f"/Ordering (Identity) /Supplement 0>> /FontDescriptor {n + 2} 0 R /DW {d.missing_width} "
+            f"/W [{widths}]>>".encode(),
+            f"<</Type /FontDescriptor /FontName /{name} /Ascent {d.ascent} /Descent {d.descent} "
+            f"/CapHeight {d.cap_height} /Flags {getattr(d.flags, 'value', d.flags)} /FontBBox {d.font_b_box} /ItalicAngle {d.italic_angle} "
+            f"/StemV {d.stem_v} /MissingWidth {d.missing_width} /FontFile3 {n + 3} 0 R>>".encode(),
+            _stream(cff, "/Subtype /CIDFontType0C /Filter /FlateDecode"),
+            _stream(zlib.compress(tounicode, 6), "/Filter /FlateDecode"),
+        ]
+
+    def assemble(self, canvas: Canvas, info: dict) -> bytes:
+        objects: dict[int, bytes] = {}
+        for n, body in enumerate(self.static_objects, 3):
+            objects[n] = body
+        number = self.first_free
+        refs = dict(self.font_refs)
+        for role in self.roles:
+            if canvas.extra[role]:
+                made = self._font_objects(role, canvas.extra[role], number)
+                refs[self.extra_names[role]] = number
+                for body in made:
+                    objects[number] = body
+                    number += 1
+        fonts = " ".join(f"/{name} {ref} 0 R" for name, ref in sorted(refs.items()))
+        kids = []
+        for ops in canvas.pages:
+            content = zlib.compress("\n".join(ops).encode("latin-1"), 6)
+            objects[number] = _stream(content, "/Filter /FlateDecode")
+            objects[number + 1] = (f"<</Type /Page /Parent 2 0 R /MediaBox [0 0 {canvas.w * K:.2f} {canvas.h * K:.2f}] "
+                                   f"/Resources <</Font <<{fonts}>> /ProcSet [/PDF /Text]>> "
+                                   f"/Contents {number} 0 R>>").encode()
+            kids.append(number + 1)
+            number += 2
+        info_number = number
+        objects[info_number] = ("<<" + " ".join(f"/{k} {_pdf_text(v)}" for k, v in info.items()) + ">>").encode()
+        objects[1] = b"<</Type /Catalog /Pages 2 0 R /Lang (zh-CN)>>"
+        objects[2] = (f"<</Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)}>>").encode()
+        out = bytearray(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
+        offsets = [0] * (number + 1)
+        for n in range(1, number + 1):
+            offsets[n] = len(out)
+            out += f"{n} 0 obj\n".encode() + objects[n] + b"\nendobj\n"
+        xref = len(out)
+        out += f"xref\n0 {number + 1}\n0000000000 65535 f \n".encode()
+        out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets[1:]).encode()
+        out += (f"trailer\n<</Size {number + 1} /Root 1 0 R /Info {info_number} 0 R>>\n"
+                f"startxref\n{xref}\n%%EOF\n").encode()
+        return bytes(out)
+
+
+def _stream(data: bytes, keys: str) -> bytes:
+    return f"<<{keys} /Length {len(data)}>>\nstream\n".encode() + data + b"\nendstream"
+
+
+def _to_unicode(codes: dict[str, int]) -> bytes:
+    entries = [f"<{code:04X}> <{''.join(_utf16_hex(ord(u)) for u in char)}>\n" for char, code in codes.items()]
+    blocks = "".join(f"{len(entries[i:i + 100])} beginbfchar\n{''.join(entries[i:i + 100])}endbfchar\n"
+                     for i in range(0, len(entries), 100))
+    return ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+            "/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
+            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+            "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+            f"{blocks}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend").encode("latin-1")
+
+
+def _pdf_text(text: str) -> str:
+    return "<FEFF" + "".join(_utf16_hex(ord(c)) for c in str(text)) + ">"
+
+
+def _tag(seed: str) -> str:
+    number = zlib.crc32(seed.encode())
+    return "".join(chr(65 + (number >> (5 * i)) % 26) for i in range(6))
+
+
+class _Probe(Canvas):
+    """A canvas that only notes which characters each font draws: a form's static text."""
+
+    def __init__(self, w: float, h: float):
+        self.w, self.h = w, h
+        self.pages, self.page, self.line_width = [], 0, None
+        self.family, self.size = "serif", BODY_PT
+        self.chars: dict[str, set[str]] = {"serif": set("0123456789-年月日"), "sans": set("0123456789")}
+
+    def text(self, x: float, y: float, text: str) -> None:
+        self.chars[self.family].update(text)
+
+
+def _canvas_size(form: Form) -> tuple[float, float]:
+    """The page in mm exactly as fpdf2 has it (from its sizes in points), so both paths print alike."""
+    short, long = {"A4": (595.28, 841.89), "A3": (841.89, 1190.55)}[form.paper]
+    return (long / K, short / K) if form.orientation == "landscape" else (short / K, long / K)
 
 
 def _page_size(form: Form) -> tuple[float, float]:

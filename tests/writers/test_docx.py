@@ -141,6 +141,74 @@ def test_several_records_in_one_file(lib, tmp_path):
     assert text.index("甲") < text.index("乙")
 
 
+# -- the compiled fast path against docxtpl -----------------------------------------
+def body_xml(path) -> str:
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        return archive.read("word/document.xml").decode("utf-8")
+
+
+@pytest.mark.parametrize("form_id, records", [
+    ("henan-yidi-jiuyi-beian-biao", [Record(values={"name": "张三", "insured_address": HOSTILE + "\n第二行",
+                                                   "insurance_type": "职工医保", "fill_date": "2024年3月1日"})]),
+    ("henan-yidi-jiuyi-beian-biao", None),
+    ("zhigong-canbao-dengji-biao", [Record(values={"unit_name": "{_{ x }_}", "flexible_employment": True},
+                                           rows=[{"name": f"职工{i}", "change_add": i % 3 == 0} for i in range(11)]),
+                                    Record(values={"unit_name": "乙"}, rows=[{"name": "丙"}])]),
+])
+def test_compiled_template_writes_what_docxtpl_writes(lib, tmp_path, form_id, records):
+    form, edition = form_of(lib, form_id), lib.edition("wolong")
+    fast, slow = word.FormWriter(form, edition), word.FormWriter(form, edition, docxtpl=True)
+    assert fast.compiled is not None and slow.compiled is None
+    fast.write(records, tmp_path / "fast.docx")
+    slow.write(records, tmp_path / "slow.docx")
+    fast_doc, slow_doc = Document(str(tmp_path / "fast.docx")), Document(str(tmp_path / "slow.docx"))
+    assert all_text(fast_doc) == all_text(slow_doc)
+    assert cell_texts(fast_doc.tables) == cell_texts(slow_doc.tables)
+    assert len(fast_doc.element.body.findall(".//" + qn("w:pageBreakBefore"))) == \
+        len(slow_doc.element.body.findall(".//" + qn("w:pageBreakBefore")))
+    assert len(fast_doc.element.body.findall(".//" + qn("w:br"))) == len(slow_doc.element.body.findall(".//" + qn("w:br")))
+    assert body_xml(tmp_path / "fast.docx").count("<w:p>") + body_xml(tmp_path / "fast.docx").count("<w:p ") == \
+        body_xml(tmp_path / "slow.docx").count("<w:p>") + body_xml(tmp_path / "slow.docx").count("<w:p ")
+
+
+def test_templates_with_blocks_fall_back_to_docxtpl(lib, tmp_path):
+    form = form_of(lib, "henan-yidi-jiuyi-beian-biao")
+    target = tmp_path / "t.docx"
+    word.build_template(form, target)
+    document = Document(str(target))
+    document.add_paragraph().add_run("{% if v.name %}有姓名{% endif %}")
+    document.save(str(target))
+    writer = word.FormWriter(form, None, template=target)
+    assert writer.compiled is None
+    writer.write([Record(values={"name": "王五"})], tmp_path / "out.docx")
+    assert "有姓名" in all_text(Document(str(tmp_path / "out.docx")))
+
+
+def test_edition_placeholders_are_filled_in_all_static_text(lib, tmp_path):
+    form = form_of(lib, "henan-yidi-jiuyi-beian-biao")
+    edition = lib.edition("wolong")
+    target = tmp_path / "t.docx"
+    word.build_template(form, target)
+    document = Document(str(target))
+    document.add_paragraph().add_run("XX县医疗保障局每月--日 {{ v.name }}")
+    document.sections[0].header.paragraphs[0].add_run("XX县")
+    document.save(str(target))
+    original = edition.edition.placeholders
+    edition.edition.placeholders = {"XX": "卧龙区", "--": "2025"}
+    try:
+        for docxtpl in (False, True):
+            out = tmp_path / f"{docxtpl}.docx"
+            word.FormWriter(form, edition, template=target, docxtpl=docxtpl).write(
+                [Record(values={"name": "XX与--"})], out)
+            filled = Document(str(out))
+            assert "卧龙区县医疗保障局每月2025日 XX与--" in all_text(filled)  # static text filled, the value kept
+            assert filled.sections[0].header.paragraphs[0].text == "卧龙区县"
+    finally:
+        edition.edition.placeholders = original
+
+
 def test_table_grid_has_the_form_column_proportions(lib, tmp_path):
     """LibreOffice lays a table out by its grid columns, not the cells' widths."""
     form = form_of(lib, "zhigong-canbao-dengji-biao")

@@ -356,3 +356,51 @@ def test_fast_cff_subset_draws_the_same_glyphs_as_the_font():
         original[order[gid]].draw(expected)
         subset.topDictIndex[0].CharStrings[f"cid{code:05d}"].draw(got)
         assert got.value == expected.value
+
+
+# -- the batch path (filled forms without fpdf2) against fpdf2 --------------------------
+def test_batch_path_prints_what_fpdf2_prints(lib, wolong, tmp_path):
+    records = [yidi_record(name="欧阳娜娜", insured_address="南阳市卧龙区\n新华路22号"), yidi_record(name="甲一")]
+    fast = pdf.FormWriter(form_of(lib, YIDI), wolong)
+    slow = pdf.FormWriter(form_of(lib, YIDI), wolong, fpdf=True)
+    assert fast.batch_fonts is not None and slow.batch_fonts is None
+    fast.write(records, tmp_path / "fast.pdf")
+    slow.write(records, tmp_path / "slow.pdf")
+    assert text_of(tmp_path / "fast.pdf", "-layout") == text_of(tmp_path / "slow.pdf", "-layout")
+    assert text_of(tmp_path / "fast.pdf", "-raw") == text_of(tmp_path / "slow.pdf", "-raw")  # drawing order
+    fast_reader, slow_reader = PdfReader(tmp_path / "fast.pdf"), PdfReader(tmp_path / "slow.pdf")
+    assert len(fast_reader.pages) == len(slow_reader.pages) == 2
+    for page in range(2):
+        fast_rects, fast_strokes = boxes_and_strokes(fast_reader, page)
+        slow_rects, slow_strokes = boxes_and_strokes(slow_reader, page)
+        assert fast_rects == slow_rects and sorted(fast_strokes) == sorted(slow_strokes)
+    assert fast_reader.metadata.title == "河南省异地就医登记备案表"
+    assert fast_reader.metadata.author == "卧龙区医疗保障局"
+
+
+def test_rare_characters_of_a_value_get_their_own_subset(lib, tmp_path):
+    """Characters the form's own text never uses are embedded per file, so any name prints."""
+    writer = pdf.FormWriter(form_of(lib, YIDI), None)
+    rare = "龑䶮"  # not in the form's static text
+    assert not set(rare) & set(writer.batch_fonts.codes["serif"])
+    writer.write([yidi_record(name=f"刘{rare}")], tmp_path / "a.pdf")
+    writer.write([yidi_record(name="王五")], tmp_path / "b.pdf")
+    assert f"刘{rare}" in text_of(tmp_path / "a.pdf")
+    assert "王五" in text_of(tmp_path / "b.pdf") and rare not in text_of(tmp_path / "b.pdf")
+    fonts = dict(font_descriptors(PdfReader(tmp_path / "a.pdf")))
+    assert len(fonts) == 3  # serif and sans for the form, serif for the record's other characters
+    for name, descriptor in fonts.items():
+        assert re.match(r"^/[A-Z]{6}\+", name) and "/FontFile3" in descriptor
+    if shutil.which("pdffonts"):
+        out = subprocess.run(["pdffonts", str(tmp_path / "a.pdf")], capture_output=True, text=True).stdout
+        assert all(row.split()[-5:-3] == ["yes", "yes"] for row in out.splitlines()[2:])
+
+
+def test_batch_path_roster_pages_match_fpdf2(lib, wolong, tmp_path):
+    people = [{"name": f"职工{n:02d}", "id_number": "11010519491231002X", "change_add": n % 2 == 0}
+              for n in range(1, 12)]
+    record = Record(values={"unit_name": HOSTILE, "flexible_employment": True}, rows=people)
+    pdf.FormWriter(form_of(lib, ROSTER), wolong).write([record], tmp_path / "fast.pdf")
+    pdf.FormWriter(form_of(lib, ROSTER), wolong, fpdf=True).write([record], tmp_path / "slow.pdf")
+    assert text_of(tmp_path / "fast.pdf", "-layout") == text_of(tmp_path / "slow.pdf", "-layout")
+    assert len(PdfReader(tmp_path / "fast.pdf").pages) == 2
