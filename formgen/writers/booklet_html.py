@@ -48,7 +48,7 @@ RESERVED_FILES = {"index", "forms", "booklet"}
 FORMAT_NAMES = {"docx": "Word", "xlsx": "Excel", "pdf": "PDF"}
 CHART_WIDTH_MM = 160.0  # A4 portrait text width: the chart fits a printed page
 WIDE_TABLE = 7  # columns: the catalog's nine want a wide screen
-SHORT_TEXT = 8  # form text this short is never broken across lines
+SHORT_TEXT = 5  # form text this short (区县(市)) is never broken across lines
 PHONE = re.compile(r"^[0-9+()\- ]{5,}$")
 WEB_URL = re.compile(r"^https?://", re.I)
 
@@ -337,6 +337,7 @@ class BookletWriter:
     def _write_site(self, booklet: Booklet, resolved, site: Path) -> None:
         plan = plan_site(booklet)
         downloads = self._write_forms(booklet, resolved, site / "forms")
+        _widen_for_rosters(plan, downloads)
         assets = self._write_assets(booklet, site / "assets")
         context = {"booklet": booklet, "plan": plan, "downloads": downloads, "logo": assets.get("logo"),
                    "fill": resolved.fill}
@@ -386,6 +387,21 @@ class BookletWriter:
             shutil.copyfile(logo, folder / name)
             found["logo"] = f"assets/{name}"
         return found
+
+
+def _widen_for_rosters(plan: SitePlan, downloads: dict[str, "Download"]) -> None:
+    """Pages that show a landscape form (a roster) may use a wide screen too."""
+    wide = {form_id for form_id, d in downloads.items() if d.form.orientation == "landscape"}
+    for page in plan.pages:
+        page.wide = page.wide or bool(_form_ids(page.part) & wide)
+    plan.forms_page.wide = bool(wide)
+
+
+def _form_ids(part: Part) -> set[str]:
+    found = {b.form_id for b in part.blocks if isinstance(b, FormBlock)}
+    for child in part.children if part.kind in SECTION_PARENTS else []:
+        found |= _form_ids(child)
+    return found
 
 
 def _environment() -> Environment:
