@@ -47,7 +47,8 @@ SECTION_PARENTS = ("item", "package")  # whose children are sections of the pare
 RESERVED_FILES = {"index", "forms", "booklet"}
 FORMAT_NAMES = {"docx": "Word", "xlsx": "Excel", "pdf": "PDF"}
 CHART_WIDTH_MM = 160.0  # A4 portrait text width: the chart fits a printed page
-SHORT_TEXT = 8  # form text this short is never broken across lines
+WIDE_TABLE = 7  # columns: the catalog's nine want a wide screen
+SHORT_TEXT = 5  # form text this short (区县(市)) is never broken across lines
 PHONE = re.compile(r"^[0-9+()\- ]{5,}$")
 WEB_URL = re.compile(r"^https?://", re.I)
 
@@ -66,6 +67,7 @@ class Page:
     children: list["Page"] = field(default_factory=list)  # child pages (a group's items)
     prev: "Page | None" = None
     next: "Page | None" = None
+    wide: bool = False  # holds a many-column table (the catalog): the page may use a wide screen
 
 
 @dataclass
@@ -83,7 +85,7 @@ def plan_site(booklet: Booklet) -> SitePlan:
     """Lay the booklet's parts out as pages; link them in reading order."""
     index = Page("index.html", booklet.title)
     plan = SitePlan(index, [], Page("forms.html", "表格下载", parents=[index]),
-                    Page("booklet.html", "全文（打印版）", parents=[index]), {}, {})
+                    Page("booklet.html", "全文（打印版）", parents=[index], wide=booklet.landscape), {}, {})
     used = set(RESERVED_FILES)
     for part in booklet.parts:
         _plan_part(plan, part, [index], index, used)
@@ -101,7 +103,8 @@ def _plan_part(plan: SitePlan, part: Part, trail: list[Page], owner: Page, used:
                top: bool = True) -> None:
     plan.parts[part.slug] = part
     if top or part.kind in PAGE_KINDS:
-        page = Page(_file_name(part.slug, used), display_title(part), part, list(trail))
+        page = Page(_file_name(part.slug, used), display_title(part), part, list(trail),
+                    wide=_has_wide_table(part))
         plan.pages.append(page)
         owner.children.append(page)
         plan.hrefs[part.slug] = page.file
@@ -114,6 +117,18 @@ def _plan_part(plan: SitePlan, part: Part, trail: list[Page], owner: Page, used:
             _plan_section(plan, child, inner_owner)
         else:
             _plan_part(plan, child, inner_trail, inner_owner, used, top=False)
+
+
+def _has_wide_table(part: Part) -> bool:
+    """A table of WIDE_TABLE columns or more in the part or the sections drawn with it."""
+    inline = part.children if part.kind in SECTION_PARENTS else []
+    return any(isinstance(b, Table) and len(b.widths) >= WIDE_TABLE for b in part.blocks) or \
+        any(_has_wide_table(child) for child in inline)
+
+
+def shows_code(part: Part) -> bool:
+    """Whether the heading carries the part's code: not when a paragraph already says it."""
+    return bool(part.code) and not any(isinstance(b, Para) and part.code in b.text for b in part.blocks)
 
 
 def display_title(part: Part) -> str:
@@ -322,9 +337,9 @@ class BookletWriter:
     def _write_site(self, booklet: Booklet, resolved, site: Path) -> None:
         plan = plan_site(booklet)
         downloads = self._write_forms(booklet, resolved, site / "forms")
+        _widen_for_rosters(plan, downloads)
         assets = self._write_assets(booklet, site / "assets")
-        context = {"booklet": booklet, "plan": plan, "downloads": downloads,
-                   "logo": assets.get("logo"), "landscape": booklet.landscape,
+        context = {"booklet": booklet, "plan": plan, "downloads": downloads, "logo": assets.get("logo"),
                    "fill": resolved.fill}
         self._render(site / "index.html", "index.html", page=plan.index, **context,
                      contacts=_contacts(resolved), online=_online(resolved))
@@ -374,6 +389,21 @@ class BookletWriter:
         return found
 
 
+def _widen_for_rosters(plan: SitePlan, downloads: dict[str, "Download"]) -> None:
+    """Pages that show a landscape form (a roster) may use a wide screen too."""
+    wide = {form_id for form_id, d in downloads.items() if d.form.orientation == "landscape"}
+    for page in plan.pages:
+        page.wide = page.wide or bool(_form_ids(page.part) & wide)
+    plan.forms_page.wide = bool(wide)
+
+
+def _form_ids(part: Part) -> set[str]:
+    found = {b.form_id for b in part.blocks if isinstance(b, FormBlock)}
+    for child in part.children if part.kind in SECTION_PARENTS else []:
+        found |= _form_ids(child)
+    return found
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("formgen", "templates/html"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -383,7 +413,7 @@ def _environment() -> Environment:
         is_chart=lambda b: isinstance(b, ChartBlock), is_link=lambda b: isinstance(b, LinkBlock),
         is_form=lambda b: isinstance(b, FormBlock), chart_svg=chart_svg,
         qr_svg=qr_svg, web_url=web_url, tel_href=tel_href, form_grid=form_grid,
-        row_links=_row_links, format_names=FORMAT_NAMES,
+        row_links=_row_links, format_names=FORMAT_NAMES, shows_code=shows_code,
     )
     return env
 

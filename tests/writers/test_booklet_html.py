@@ -175,6 +175,9 @@ def test_sample_site_has_a_page_per_part_and_every_link_resolves(sample):
     assert (site / "part-index.html").is_file()  # a slug named "index" never replaces the index
     package = read_page(site / "package-1.html")
     assert {"package-1-faq", "package-1-form"} <= package.ids
+    item = (site / "item-danwei-canbao-dengji.html").read_text(encoding="utf-8")
+    assert '<p class="kicker code">事项编码：002036001001</p>' in item
+    assert 'class="page-wide"' not in item and 'class="page-narrow"' in item
     for page in site.glob("*.html"):
         reader = read_page(page)
         assert reader.lang == "zh-CN"
