@@ -24,6 +24,7 @@ from typing import Iterator, Literal, Union
 
 from .flows import Chart, expand
 from .models import LEVEL_NAMES
+from .numbering import chinese_number, circled
 
 ParaStyle = Literal["body", "note", "center", "label", "small", "heading"]
 PartKind = Literal["front", "group", "item", "package", "appendix", "form", "notes"]
@@ -153,21 +154,6 @@ class Booklet:
 CATALOG_COLUMNS = ["序号", "事项名称", "事项编码", "办理材料", "办理层级", "办理时限", "办理流程", "备注", "设定依据"]
 CATALOG_WIDTHS = [5, 12, 13, 30, 7, 11, 11, 28, 32]
 PACKAGE_MATERIAL_COLUMNS = ["序号", "事项名称", "原始材料", "已关联\n电子证照名称", "共性材料"]
-CHINESE_DIGITS = "零一二三四五六七八九"
-
-
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 21 → 二十一 (section numbering)."""
-    if n < 10:
-        return CHINESE_DIGITS[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else CHINESE_DIGITS[tens]) + "十" + (CHINESE_DIGITS[ones] if ones else "")
-
-
-def circled(n: int) -> str:
-    return chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})"
-
-
 def build_booklet(library, resolved) -> Booklet:
     """The booklet of ``resolved`` (a ResolvedEdition), laid out as its seed is."""
     return _Builder(library, resolved).build()

@@ -16,6 +16,7 @@ from .flows import describe, expand, material_lines, reading_items
 from .layout import blank_text
 from .library import Library, ResolvedEdition
 from .models import LEVEL_NAMES
+from .numbering import chinese_number, circled
 
 
 def edition_json(library: Library, resolved: ResolvedEdition) -> str:
@@ -72,7 +73,7 @@ def edition_markdown(library: Library, resolved: ResolvedEdition) -> str:
         form_cells=form_text_rows,
         cn=chinese_number,
         group_of=lambda gid: next((g for g in resolved.edition.groups if g.id == gid), None),
-        circled=lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})",
+        circled=circled,
         package_form_ids=[resolved.find_form(key).id for p in resolved.packages for key in p.forms],
     )
     return env.get_template("export.md.j2").render(ed=resolved, e=resolved.edition)
@@ -126,14 +127,3 @@ def field_text(field) -> str:
     if field.type in ("signature", "seal"):
         return "＿＿＿＿"  # the forms print their own （签字）/（盖章） beside the blank
     return field.hint or blank_text(field) or "＿＿＿＿"
-
-
-CHINESE_DIGITS = "零一二三四五六七八九"
-
-
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 21 → 二十一 (section and group numbering)."""
-    if n < 10:
-        return CHINESE_DIGITS[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else CHINESE_DIGITS[tens]) + "十" + (CHINESE_DIGITS[ones] if ones else "")

@@ -29,6 +29,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from ..library import ResolvedEdition
 from ..models import Item, LegalBasis, Material, Note
+from ..numbering import circled
 from .xlsx import lines_needed, put_text
 
 COLUMNS = ["序号", "事项名称", "事项编码", "办理材料", "办理层级", "办理时限", "办理流程", "备注", "设定依据"]
@@ -141,7 +142,7 @@ def numbered_notes(notes: list[Note]) -> list[str]:
     for index, note in enumerate(notes, 1):
         label = note.label or (f"{index}." if len(notes) > 1 else "")
         lines.append(label + note.text)
-        lines += [_circled(n) + sub for n, sub in enumerate(note.items, 1)]
+        lines += [circled(n) + sub for n, sub in enumerate(note.items, 1)]
     return lines
 
 
@@ -170,10 +171,6 @@ def level_legend(resolved: ResolvedEdition) -> str | None:
     if not legend:
         return None
     return "办理层级：" + "，".join(f"{k}代表{v}" for k, v in legend.items()) + "。"
-
-
-def _circled(n: int) -> str:
-    return chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})"
 
 
 def _filled(resolved: ResolvedEdition, row: CatalogRow) -> CatalogRow:
