@@ -493,7 +493,9 @@ class _Builder:
     def faq(self, entries) -> list[Block]:
         blocks: list[Block] = []
         for index, entry in enumerate(entries, 1):
-            blocks.append(self.para(f"{index}、{entry.question}", "label"))
+            # the seed's own enumerator where the data gives one (1、 / 问： / 4、问：)
+            label = f"{index}、" if entry.label is None else entry.label
+            blocks.append(self.para(f"{label}{entry.question}", "label"))
             blocks += [self.para(("答：" if n == 0 else "") + a, "body") for n, a in enumerate(entry.answer)]
             blocks += [self.para(f"温馨提醒：{t}", "note") for t in entry.tips]
         return blocks

@@ -158,3 +158,12 @@ def test_placeholders_are_filled(mini):
     booklet = build_booklet(lib, lib.edition("prov"))
     joined = "\n".join(t for t in texts(booklet) if t)
     assert "《样例省样例登记表》" in joined and "XX" not in joined
+
+
+def test_faq_questions_carry_the_seeds_enumerator(booklets):
+    labels = [b.text for p in booklets["wolong"].parts if p.kind == "package"
+              for b in p.blocks if isinstance(b, Para) and b.style == "label"]
+    assert "1、哪些人可以参加城乡居民医保？在哪里参保？" in labels            # label: 1、
+    assert "问：如何办理单位信息变更登记？" in labels                         # label: 问：
+    assert "4、问：申请异地居住就医备案有哪些条件？" in labels               # label: 4、问：
+    assert "1、问：什么条件下灵活就业人员可以参加职工基本医疗保险关系（新增）？" in labels

@@ -27,7 +27,7 @@ SHORT_OF_TARGET = {
               "contents page); its 目录 lost items 1-3, 17-19, 22",
 }
 # No regression below today's figures, whatever the target.
-FLOOR = {"henan-flowcharts": 97.0, "henan-2024": 98.0, "puyang": 96.8, "wolong": 97.0, "yunnan": 97.0}
+FLOOR = {"henan-flowcharts": 97.0, "henan-2024": 98.0, "puyang": 96.8, "wolong": 97.0, "yunnan": 98.0}
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +125,16 @@ def test_faq_prints_the_seeds_enumerator(library):
     assert "- **1、哪些人可以参加城乡居民医保？在哪里参保？**" in text      # label 1、, no 问：
     assert "- **问：如何办理单位信息变更登记？**" in text                   # label 问：, no number
     assert "- **4、问：申请异地居住就医备案有哪些条件？**" in text
+    assert "- **1、问：什么条件下灵活就业人员可以参加职工基本医疗保险关系（新增）？**" in text
     # without a label: the default numbering
-    assert "1. **问：什么条件下灵活就业人员可以参加职工基本医疗保险关系（新增）？**" in text
+    wolong = library.edition("wolong")
+    package = wolong.packages[0]
+    labelled = list(package.faq)
+    package.faq[:] = [q.model_copy(update={"label": None}) for q in labelled]
+    try:
+        assert "1. **问：哪些人可以参加城乡居民医保？在哪里参保？**" in edition_markdown(library, wolong)
+    finally:
+        package.faq[:] = labelled  # the library may be shared with other tests
 
 
 def test_numbered_options_print_number_then_box(library):
