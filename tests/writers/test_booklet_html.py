@@ -355,6 +355,8 @@ def edition_sites(library, tmp_path_factory):
 def test_edition_site_links_resolve_and_index_lists_every_item(edition_sites, edition_id):
     booklet, site = edition_sites(edition_id)
     assert broken_links(site) == []
+    names = [str(path.relative_to(site)) for path in site.rglob("*")]
+    assert all(re.fullmatch(r"[A-Za-z0-9._/-]+", name) for name in names), names
     index = read_page(site / "index.html")
     parts = site_parts(booklet)
     assert parts, "an edition with no items or packages"
