@@ -100,6 +100,8 @@ def files(folder: Path, suffix: str) -> list[Path]:
 class Bench:
     def __init__(self, args):
         self.args = args
+        if args.scratch is not None:
+            args.scratch.mkdir(parents=True, exist_ok=True)
         self.scratch = Path(tempfile.mkdtemp(prefix="formgen-bench-", dir=args.scratch))
         self.rows: list[Row] = []
         self.yidi_csv = synth.write_csv(self.scratch / "yidi.csv", synth.YIDI_COLUMNS, synth.yidi_rows(args.records))

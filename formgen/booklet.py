@@ -189,7 +189,7 @@ class _Builder:
         nodes = [n.model_copy(update={"text": self.fill(n.text)}) for n in chart.nodes]
         edges = [e.model_copy(update={"label": self.fill(e.label) or None}) for e in chart.edges]
         title = self.fill(chart.title) or None
-        return ChartBlock(Chart(title, nodes, edges), title)
+        return ChartBlock(Chart(title, nodes, edges, chart.reading), title)
 
     def material_lines(self, materials, depth: int = 0) -> list[str]:
         """Materials as numbered lines (seed's own enumerators kept), with their notes."""
