@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Literal, Union
 
-from .flows import Chart, expand
+from .flows import TITLE_ENTRY, Chart, expand
 from .models import LEVEL_NAMES
 from .numbering import chinese_number, circled
 
@@ -189,7 +189,8 @@ class _Builder:
         nodes = [n.model_copy(update={"text": self.fill(n.text)}) for n in chart.nodes]
         edges = [e.model_copy(update={"label": self.fill(e.label) or None}) for e in chart.edges]
         title = self.fill(chart.title) or None
-        return ChartBlock(Chart(title, nodes, edges, chart.reading), title)
+        drawn = TITLE_ENTRY in chart.reading  # the chart draws its caption itself (`charts._caption`)
+        return ChartBlock(Chart(title, nodes, edges, chart.reading), None if drawn else title)
 
     def material_lines(self, materials, depth: int = 0) -> list[str]:
         """Materials as numbered lines (seed's own enumerators kept), with their notes."""

@@ -222,6 +222,7 @@ class Box:
     radius: float = 0.0  # corner radius, mm (0: square corners)
     line_height: float = 0.0  # mm
     text: str = ""  # the node's text as written
+    framed: bool = True  # False for the chart's own caption: text without a box
 
     @property
     def right(self) -> float:
@@ -978,7 +979,39 @@ def _finish(chart: flows.Chart, arranger: _Arranger, m: _Metric) -> Layout:
             arrow.label_box = (lx + dx, ly + dy, lw, lh)
     width = max((f[0] + f[2] for f in frames), default=0) + dx + MARGIN
     height = max((f[1] + f[3] for f in frames), default=0) + dy + MARGIN
+    caption = _caption(chart, width, m)
+    if caption is not None:  # the chart's own title, drawn above it
+        _shift(boxes, arrows, caption.h + m.gap)
+        boxes.insert(0, caption)
+        height += caption.h + m.gap
     return Layout(chart.title, width, height, boxes, arrows, m.size, _reading(chart, arrows))
+
+
+def _caption(chart: flows.Chart, width: float, m: _Metric) -> Box | None:
+    """The title as part of the drawing, when the flow's `reading:` places it among the boxes.
+
+    The seeds' charts carry their title inside the figure, read at a place of its own
+    (after the chart's last box, or between a step and the rest); a chart drawn with
+    it keeps that order for every reader of the text (screen readers, copy and paste,
+    search), which a caption printed apart from the drawing cannot.
+    """
+    if not chart.title or flows.TITLE_ENTRY not in chart.reading:
+        return None
+    size = m.size + 1.5
+    line = LINE_SPACING * size * PT
+    lines = balanced_wrap(chart.title, width - 2 * MARGIN, size, bold=True)
+    return Box(":title", "caption", MARGIN, MARGIN, width - 2 * MARGIN, line * len(lines), lines, size,
+               bold=True, line_height=line, text=chart.title, framed=False)
+
+
+def _shift(boxes: list[Box], arrows: list[Arrow], dy: float) -> None:
+    for box in boxes:
+        box.y += dy
+    for arrow in arrows:
+        arrow.points = [(x, y + dy) for x, y in arrow.points]
+        if arrow.label_box:
+            lx, ly, lw, lh = arrow.label_box
+            arrow.label_box = (lx, ly + dy, lw, lh)
 
 
 def _frame(box: Box) -> tuple[float, float, float, float]:
@@ -989,8 +1022,9 @@ def _reading(chart: flows.Chart, arrows: list[Arrow]) -> list[str]:
     reader = getattr(flows, "reading_order", None)
     if reader is not None:
         texts = [t for t in reader(chart) if t]
-        # The caption is printed by the booklet above the chart, not drawn in it.
-        if chart.title and chart.title in texts and chart.title not in [n.text for n in chart.nodes]:
+        # Without a `title` entry the caption is printed by the booklet above the chart, not drawn in it.
+        drawn = flows.TITLE_ENTRY in chart.reading
+        if not drawn and chart.title and chart.title in texts and chart.title not in [n.text for n in chart.nodes]:
             texts.remove(chart.title)
         return texts
     return [n.text for n in chart.nodes if n.text] + [a.label for a in arrows if a.label]
@@ -1046,7 +1080,7 @@ def to_svg(lay: Layout) -> str:
            f"<title>{escape(lay.title or '流程图')}</title>",
            f"<desc>{escape(' '.join(t.replace(chr(10), ' ') for t in lay.reading()))}</desc>",
            f'<g fill="none" stroke="#000" stroke-width="{STROKE}">']
-    for box in lay.boxes:
+    for box in (b for b in lay.boxes if b.framed):
         dash = ' stroke-dasharray="1.2 0.8"' if box.dashed else ""
         out.append(f'<rect x="{box.x:.2f}" y="{box.y:.2f}" width="{box.w:.2f}" height="{box.h:.2f}" '
                    f'rx="{box.radius:.2f}"{dash}/>')
@@ -1086,7 +1120,7 @@ def draw_pdf(pdf, lay: Layout, x: float, y: float, serif: str = "serif", sans: s
         pdf.set_fill_color(0, 0, 0)
         pdf.set_text_color(0, 0, 0)
         pdf.set_line_width(STROKE)
-        for box in lay.boxes:
+        for box in (b for b in lay.boxes if b.framed):
             _pdf_dash(pdf, box.dashed)
             if box.radius > 0:
                 pdf.rect(x + box.x, y + box.y, box.w, box.h, round_corners=True,
@@ -1134,7 +1168,7 @@ def to_png(lay: Layout, dpi: int = 300) -> bytes:
     def px(point):
         return (point[0] * scale, point[1] * scale)
 
-    for box in lay.boxes:
+    for box in (b for b in lay.boxes if b.framed):
         frame = [box.x * scale, box.y * scale, box.right * scale, box.bottom * scale]
         if box.dashed:
             corners = [(box.x, box.y), (box.right, box.y), (box.right, box.bottom), (box.x, box.bottom)]

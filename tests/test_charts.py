@@ -92,8 +92,16 @@ def check_labels_clear(name, lay):
 
 
 def check_texts(name, chart, lay):
-    placed = {box.id: box for box in lay.boxes}
+    placed = {box.id: box for box in lay.boxes if box.framed}
     assert set(placed) == {n.id for n in chart.nodes}, name
+    captions = [box for box in lay.boxes if not box.framed]
+    if "title" in chart.reading:  # the chart draws its own caption, above everything else
+        (caption,) = captions
+        assert _strip("".join(caption.lines)) == _strip(chart.title), name
+        assert all(caption.bottom <= box.y for box in placed.values()), name
+        assert max(charts.text_width(line, caption.font_size, True) for line in caption.lines) <= caption.w, name
+    else:
+        assert not captions, name
     for node in chart.nodes:
         box = placed[node.id]
         assert _strip("".join(box.lines)) == _strip(node.text), (name, node.id)
@@ -275,8 +283,18 @@ def test_svg_texts_follow_the_reading_order(library):
     root = ET.fromstring(charts.to_svg(lay))
     drawn = _strip("".join(t.text for t in root.iter("{http://www.w3.org/2000/svg}text")))
     assert drawn == _strip("".join(lay.reading()))
-    # the caption (printed above the chart by the booklet) is the one text not drawn in it
-    assert lay.reading() == [t for t in flows.reading_order(chart) if t != chart.title]
+    # its `reading:` places the title after the last box: the chart draws it (at the top), read last
+    assert chart.reading[-1] == "title" and lay.reading() == flows.reading_order(chart)
+    assert drawn.endswith(_strip(chart.title))
+
+
+def test_without_a_title_entry_the_caption_is_left_to_the_booklet(library):
+    item = next(i for i in library.edition("henan-2024").items if i.flows)
+    chart = flows.expand(item.flows[0], library.presets, item)
+    assert "title" not in chart.reading
+    lay = charts.layout(chart)
+    assert all(box.framed for box in lay.boxes)
+    assert chart.title not in lay.reading()
 
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")

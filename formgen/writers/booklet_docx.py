@@ -789,6 +789,9 @@ def box_shape_xml(box, scale: float, shape_id: int) -> str:
         geometry = f'<a:prstGeom prst="roundRect"><a:avLst><a:gd name="adj" fmla="val {share}"/></a:avLst></a:prstGeom>'
     text = ChartText(box.lines, box.font_size, getattr(box, "line_height", 0.0),
                      getattr(box, "bold", False), getattr(box, "align", "center"))
+    if not getattr(box, "framed", True):  # the chart's caption: text only
+        return text_shape_xml(shape_id, f"图题{shape_id}", (box.x, box.y, box.w, box.h), scale, text,
+                              geometry, '<a:noFill/><a:ln><a:noFill/></a:ln>')
     fill = '<a:solidFill><a:srgbClr val="FFFFFF"/></a:solidFill>'
     return text_shape_xml(shape_id, f"框{shape_id}", (box.x, box.y, box.w, box.h), scale, text,
                           geometry, fill + outline_xml(getattr(box, "dashed", False)))
