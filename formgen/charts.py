@@ -1134,19 +1134,14 @@ def draw_pdf(pdf, lay: Layout, x: float, y: float, serif: str = "serif", sans: s
         for arrow in lay.arrows:
             if arrow.head and len(arrow.points) >= 2:
                 pdf.polygon([(x + px, y + py) for px, py in _head(arrow)], style="F")
-        # Text extraction (copy and paste, search, screen readers, pdftotext) orders a page's
-        # text by its geometry, which scatters a chart's boxes; an /ActualText span gives the
-        # drawn texts once, in reading order.  fpdf2 has no public call for marked content.
-        pdf._out(f"/Span <</ActualText {_pdf_text_string(_actual_text(lay))}>> BDC")
         for item in _in_reading_order(lay):
             bold = isinstance(item, Box) and item.bold
             pdf.set_font(sans if bold else serif, "", item.font_size)
             for tx, ty, line in _lines_of(item):
                 pdf.text(x + tx, y + ty, line)
-        pdf._out("EMC")
 
 
-def _actual_text(lay: Layout) -> str:
+def reading_text(lay: Layout) -> str:
     """The chart's drawn texts in reading order, one per line (a box's wrapped lines joined)."""
     return "\n".join(_written(item) for item in _in_reading_order(lay))
 
@@ -1156,11 +1151,6 @@ def _written(item) -> str:
     if isinstance(item, Box):
         return item.text or "".join(item.lines)
     return item.label or "".join(item.label_lines)
-
-
-def _pdf_text_string(text: str) -> str:
-    """A PDF text string in UTF-16BE hex, as the PDF spec wants for non-Latin text."""
-    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
 def _pdf_dash(pdf, dashed: bool) -> None:
