@@ -199,6 +199,8 @@ def form_grid(form: Form, fill) -> dict:
 
 def _cell(cell, person: int | None, fill) -> dict:
     whole = cell.field is not None and cell.text is None and not cell.segments
+    # a roster row's 签字 cell is a place to sign: its column's header already says 签字
+    whole = whole and not (person is not None and cell.field.type in ("signature", "seal"))
     if cell.counter:
         pieces = [("text", str((person or 0) + 1))]
     else:
@@ -239,10 +241,13 @@ def _field_pieces(field_: FormField, fill, whole: bool) -> list[tuple[str, str]]
     words already say 签字 or 盖章, it is a place to write, as in the PDF form."""
     if field_.type in ("choice", "multi_choice"):
         pieces = []
-        for option in field_.options:
+        for number, option in enumerate(field_.options, 1):
             if pieces and field_.layout == "vertical":
                 pieces.append(("break", ""))
-            pieces.append(("box", fill(option)))
+            if field_.numbered_options:  # the paper's own "1.职工医保□"
+                pieces.append(("numbered-box", f"{number}.{fill(option)}"))
+            else:
+                pieces.append(("box", fill(option)))
         return pieces + ([("break", ""), ("text", fill(field_.hint))] if field_.hint else [])
     if field_.type == "checkbox":
         return [("box", "")]

@@ -1,4 +1,5 @@
 """The HTML edition: a static site, checked page by page, and in headless Chromium."""
+import html
 import os
 import re
 import shutil
@@ -421,3 +422,16 @@ def test_index_opened_in_chromium_lists_every_item_and_links_resolve(sample, lib
         keep = ROOT / "output" / "screenshots"
         keep.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, keep / f"{booklet.edition_id}-index.png")
+
+
+@needs_builder
+def test_forms_print_numbers_as_the_paper_does(edition_sites):
+    """表7: numbered options read "1.职工医保□", 温馨提示 items carry their numbers as text,
+    roster rows leave the 签字 cell to be signed, and （样表） is not printed twice."""
+    _, site = edition_sites("wolong")
+    page = (site / "booklet.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", page)))
+    assert "险种1.职工医保□2.城乡居民医保□" in text  # 表7 (the 联系函 prints □职工医保, as its paper does)
+    assert re.search(r'<li><span class="n">1\.</span>异地就医备案时', page)
+    assert re.search(r"签字备注1(?:<[^>]*>|\s)*2", re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", " ", page))))
+    assert "（样表）（样表）" not in text
