@@ -111,7 +111,13 @@ class RecordStream(Sequence):
 
 
 class OutputNames(Sequence):
-    """The output paths of a batch, in record order, kept as short strings (one per record)."""
+    """The output paths of a batch, in record order.
+
+    Memory stays flat however many records stream through: a default name
+    (``<form id>-0001.docx`` …) follows from the record's index and is never stored.
+    Names made with ``--name`` are kept (a short string per record), because keeping
+    them unique — two records named alike get -2, -3 … — needs every name so far.
+    """
 
     def __init__(self, form, edition, fmt, outdir: Path, pattern: str | None, merge: bool):
         self.form, self.fmt, self.pattern, self.merge = form, fmt, pattern, merge
@@ -125,13 +131,17 @@ class OutputNames(Sequence):
             merged = default_blank_name(form, edition, fmt).replace(f".{fmt}", f"-合并.{fmt}")
             self.names.append(safe_child(self.outdir, merged).name)
 
+    @property
+    def by_index(self) -> bool:
+        """Names are the default ones, made from the index alone."""
+        return not self.pattern and not self.merge
+
     def add(self, record: Record) -> None:
         self.records += 1
-        if self.merge:
+        if self.merge or self.by_index:
             return
         index = len(self.names) + 1
-        fallback = f"{self.form.id}-{index:04d}"
-        stem = safe_filename(_name(self.pattern, record, self.labels), fallback=fallback) if self.pattern else fallback
+        stem = safe_filename(_name(self.pattern, record, self.labels), fallback=self._fallback(index))
         # Room for "-NNN" and the extension, so numbering never clips a name back to its twin.
         stem = clip_bytes(stem, NAME_BYTES - 16)
         count = self.counts.get(stem.casefold(), 1)  # where the last search for this stem ended
@@ -145,13 +155,31 @@ class OutputNames(Sequence):
         self.counts[stem.casefold()] = count
         self.names.append(safe_child(self.outdir, name).name)
 
+    def _fallback(self, index: int) -> str:
+        return f"{self.form.id}-{index:04d}"
+
+    def _name_at(self, index: int) -> str:
+        if self.by_index:
+            return safe_child(self.outdir, safe_filename(f"{self._fallback(index + 1)}.{self.fmt}")).name
+        return self.names[index]
+
+    def __contains__(self, name) -> bool:
+        """Whether ``name`` (a file name in the output folder) is one of the batch's outputs."""
+        if not self.by_index:
+            return name in self.names
+        return any(self._name_at(i) == name for i in range(len(self)))
+
     def __len__(self) -> int:
-        return len(self.names)
+        return self.records if self.by_index else len(self.names)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self.outdir / name for name in self.names[index]]
-        return self.outdir / self.names[index]
+            return [self.outdir / self._name_at(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.outdir / self._name_at(index)
 
 
 # --------------------------------------------------------------------------
@@ -240,7 +268,7 @@ def _with_report(names: "OutputNames", report: Path | None):
 def _refuse_input_as_output(data: Path, names: "OutputNames", report: Path) -> None:
     """Never write over the file being read, not even with --overwrite."""
     source = Path(data).resolve()
-    if source == report or (source.parent == names.outdir and source.name in names.names):
+    if source == report or (source.parent == names.outdir and source.name in names):
         raise InputError(f"{data} is the input file and would be overwritten by an output; "
                          "choose another -o folder or --name")
 
