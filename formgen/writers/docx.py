@@ -251,8 +251,12 @@ def draw_field(paragraph, field_: FormField, person: int | None, alone: bool, be
                 paragraph.add_run().add_break()
             elif k:
                 add_run(paragraph, "　")
-            add_run(paragraph, f"{{{{ {name}[{k}] }}}}")
-            add_run(paragraph, option)
+            if field_.numbered_options:  # the paper's own "1.职工医保□"
+                add_run(paragraph, f"{k + 1}.{option}")
+                add_run(paragraph, f"{{{{ {name}[{k}] }}}}")
+            else:
+                add_run(paragraph, f"{{{{ {name}[{k}] }}}}")
+                add_run(paragraph, option)
     else:
         blank = blank_for(field_, person, alone, before)
         tag = f'{{{{ {name} or "{blank}" }}}}' if blank else f"{{{{ {name} }}}}"

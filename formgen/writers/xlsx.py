@@ -446,6 +446,9 @@ def field_text(field_: FormField, value, alone: bool, before: str = "") -> str:
     """What a field shows: its value, its boxes, or the paper's blank (年 月 日, （签字）, a line)."""
     if field_.type in ("choice", "multi_choice"):
         joiner = "\n" if field_.layout == "vertical" else "　"
+        if field_.numbered_options:  # the paper's own "1.职工医保□"
+            return joiner.join(f"{n}.{o}" + box(layout.is_checked(field_, value, o))
+                               for n, o in enumerate(field_.options, 1))
         return joiner.join(box(layout.is_checked(field_, value, o)) + o for o in field_.options)
     if field_.type == "checkbox":
         return box(layout.is_checked(field_, value))

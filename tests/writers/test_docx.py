@@ -88,7 +88,7 @@ def test_blank_form_has_title_labels_boxes_and_fonts(lib, tmp_path):
     labels = [c.text for row in form.rows for c in row.cells if c.text and c.role == "label"]
     positions = [next(i for i, t in enumerate(cells) if t.startswith(label)) for label in labels]
     assert positions == sorted(positions)  # labels in the form's order
-    assert "□职工医保" in text and "□城乡居民医保" in text
+    assert "1.职工医保□" in text and "2.城乡居民医保□" in text  # numbered_options: as the seed prints them
     assert "☑" not in text and "{{" not in text
     title_run = next(r for p in document.paragraphs for r in p.runs if "异地就医登记备案表" in r.text)
     assert title_run.font.bold and title_run._element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
@@ -108,7 +108,7 @@ def test_filled_values_appear_literally_and_choice_is_ticked(lib, tmp_path):
     text = all_text(document)
     assert "张三丰" in text
     assert HOSTILE in text  # escaped in the XML, literal in Word; never evaluated to 49
-    assert "☑城乡居民医保" in text and "□职工医保" in text
+    assert "2.城乡居民医保☑" in text and "1.职工医保□" in text
 
 
 def test_blank_without_edition_keeps_form_title(lib, tmp_path):

@@ -146,7 +146,7 @@ def test_template_choice_lists_and_text_cells(lib, tmp_path):
     sheet = built(lib, YIDI, tmp_path)
     assert sheet.page_setup.orientation == "portrait"
     insurance = right_of(sheet, "险种")
-    assert insurance.value == "□职工医保\n□城乡居民医保"  # vertical layout: one option per line
+    assert insurance.value == "1.职工医保□\n2.城乡居民医保□"  # numbered, vertical: one option per line
     lists = {v.formula1: v for v in sheet.data_validations.dataValidation}
     assert '"职工医保,城乡居民医保"' in lists
     assert insurance.coordinate in lists['"职工医保,城乡居民医保"'].sqref
@@ -213,7 +213,7 @@ def test_filled_values_are_exact_text(lib, tmp_path):
     for label, value in expected.items():
         cell = right_of(sheet, label)
         assert cell.value == value and cell.data_type == "s", label
-    assert right_of(sheet, "险种").value == "□职工医保\n☑城乡居民医保"
+    assert right_of(sheet, "险种").value == "1.职工医保□\n2.城乡居民医保☑"
     assert any("□本人\n☑被委托人" in t for t in texts(sheet))
     assert right_of(sheet, "填表日期").value == "2024-05-01"
 
