@@ -111,9 +111,19 @@ def template_document(form: Form):
     for note in form.notes:
         paragraph = document.add_paragraph()
         add_run(paragraph, (note.label or "") + note.text)
-        for item in note.items:
-            add_run(document.add_paragraph(), item)
+        for number, item in enumerate(note.items, 1):
+            add_numbered(document.add_paragraph(), number, item)
     return document
+
+
+def add_numbered(paragraph, number: int, item: str) -> None:
+    """"1.…" with the lines after the first under the text: the number is text, as on paper
+    (Word's automatic numbering would be lost in copy and paste, and restart unpredictably)."""
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    hang = Pt(BODY_SIZE.pt * 1.5)
+    paragraph.paragraph_format.left_indent = hang
+    paragraph.paragraph_format.first_line_indent = -hang
+    add_run(paragraph, f"{number}.{item}")
 
 
 def set_page(section, form: Form) -> None:
@@ -207,10 +217,8 @@ def draw_cell(target, cell: Cell, person: int | None) -> None:
     segments = cell.all_segments()
     alone = len(segments) == 1 and segments[0].field is not None
     draw_segments(paragraph, segments, person, alone)
-    for item in cell.items:
-        extra = target.add_paragraph()
-        extra.alignment = WD_ALIGN_PARAGRAPH.LEFT
-        add_run(extra, item)
+    for number, item in enumerate(cell.items, 1):
+        add_numbered(target.add_paragraph(), number, item)
 
 
 def cell_align(cell: Cell) -> str:
@@ -410,7 +418,9 @@ class FormWriter:
 
     def person(self, page: layout.Page, index: int) -> dict:
         entry = page.people[index] if index < len(page.people) else None
-        person = {"n": str(page.first_number + index) if entry is not None else ""}
+        # 序号 on every row of a blank roster (as the paper and the PDF); a filled one numbers its people
+        numbered = entry is not None or not page.people
+        person = {"n": str(page.first_number + index) if numbered else ""}
         for field_id, field_ in self.roster_fields.items():
             value = (entry or {}).get(field_id)
             person[field_id] = boxes_of(field_, value) if field_.type in BOX_TYPES else text_of(value)

@@ -102,6 +102,16 @@ def test_blank_form_has_title_labels_boxes_and_fonts(lib, tmp_path):
     assert abs(section.page_width.mm - 210) < 1 and abs(section.page_height.mm - 297) < 1
 
 
+def test_blank_form_numbers_its_hints_and_roster_rows_as_the_paper(lib, tmp_path):
+    _, document = render(lib, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
+    text = all_text(document)
+    assert "\n1.异地就医备案时" in text and "\n6.未按规定办理备案手续" in text  # 温馨提示, numbers as text
+    form, roster = render(lib, "zhigong-canbao-dengji-biao", None, tmp_path)
+    column = [row.cells[0].text for row in roster.tables[0].rows]
+    slots = form.repeat_row().repeat
+    assert [str(n) for n in range(1, slots + 1)] == column[-slots:]  # 序号 on every blank row
+
+
 def test_filled_values_appear_literally_and_choice_is_ticked(lib, tmp_path):
     values = {"name": "张三丰", "insured_address": HOSTILE, "insurance_type": "城乡居民医保"}
     form, document = render(lib, "henan-yidi-jiuyi-beian-biao", [Record(values=values)], tmp_path)
