@@ -113,20 +113,19 @@ def forms(edition, data_dir, as_json):
 @click.option("--format", "fmt", type=click.Choice(["json", "md"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
+@click.option("--overwrite", is_flag=True, help="Replace the -o file if it exists.")
 @data_option
-def export(edition, fmt, output, data_dir):
+def export(edition, fmt, output, overwrite, data_dir):
     """Export EDITION as JSON (for programs) or Markdown (for a website or wiki)."""
-    from .export import edition_json, edition_markdown
-    from .output import write_text_atomic
+    from .export import edition_json, edition_markdown, write_export
 
     library = _library(data_dir)
     ed = library.edition(edition)
-    text = edition_json(library, ed) if fmt == "json" else edition_markdown(library, ed)
     if output:
-        write_text_atomic(output, text)
+        write_export(library, ed, fmt, output, overwrite=overwrite)
         click.echo(f"wrote {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(edition_json(library, ed) if fmt == "json" else edition_markdown(library, ed), nl=False)
 
 
 @cli.command()

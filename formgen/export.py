@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from .errors import InputError
 from .flows import describe, expand, material_lines, reading_items
 from .layout import blank_text
 from .library import Library, ResolvedEdition
 from .models import LEVEL_NAMES
 from .numbering import chinese_number, circled
+from .output import write_text_atomic
 
 
 def edition_json(library: Library, resolved: ResolvedEdition) -> str:
@@ -127,3 +130,17 @@ def field_text(field) -> str:
     if field.type in ("signature", "seal"):
         return "＿＿＿＿"  # the forms print their own （签字）/（盖章） beside the blank
     return field.hint or blank_text(field) or "＿＿＿＿"
+
+
+def write_export(library: Library, resolved: ResolvedEdition, fmt: str, target: Path,
+                 overwrite: bool = False) -> Path:
+    """The edition as ``fmt`` (json or md) in ``target``, written atomically; an existing
+    file is replaced only with ``overwrite``."""
+    target = Path(target)
+    if target.is_dir():
+        raise InputError(f"{target} is a folder; give a file name with -o")
+    if target.exists() and not overwrite:
+        raise InputError(f"{target} already exists; choose another -o or pass --overwrite")
+    text = edition_json(library, resolved) if fmt == "json" else edition_markdown(library, resolved)
+    write_text_atomic(target, text)
+    return target

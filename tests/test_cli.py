@@ -27,6 +27,13 @@ def test_export_json_and_markdown(run, mini, tmp_path):
     assert result.exit_code == 0
     text = out.read_text(encoding="utf-8")
     assert "单位参保登记" in text and "002036001001" in text and "样例省样例登记表" in text
+    import pytest
+    from formgen.errors import InputError
+    with pytest.raises(InputError, match="already exists; choose another -o or pass --overwrite"):
+        run("export", "prov", "--format", "json", "-o", out, data=mini)
+    assert out.read_text(encoding="utf-8") == text  # nothing overwritten by surprise
+    assert run("export", "prov", "--format", "json", "-o", out, "--overwrite", data=mini).exit_code == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["edition"]["id"] == "prov"
 
 
 def test_unknown_edition_is_one_line_and_nonzero(capsys, mini, monkeypatch):
