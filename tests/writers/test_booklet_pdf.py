@@ -294,3 +294,14 @@ def test_county_edition_with_logo(mini, tmp_path):
     text = "".join(page.extract_text() for page in reader.pages)
     assert "样例县医疗保障经办服务指南" in text and "样例县医疗保障局" in text
     assert reader.metadata.title == "样例县医疗保障经办服务指南"
+
+
+@needs_poppler
+@pytest.mark.parametrize("edition", ["henan-flowcharts", "wolong"])
+def test_cover_title_breaks_evenly(built, edition):
+    """A long title breaks into even lines, after the bureau's name where it has one: never one
+    character alone on the last line."""
+    lines = [l.strip() for l in pdftotext(built[edition][1], "-f", "1", "-l", "1").splitlines() if l.strip()]
+    assert all(len(line) >= 3 for line in lines), lines
+    if edition == "wolong":
+        assert lines[:2] == ["卧龙区医疗保障局", "“一件事一次办”办事指南"]
