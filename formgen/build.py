@@ -265,6 +265,7 @@ def step(name: str, progress: Progress | None = None) -> Iterator[None]:
 def _build_parts(library, resolved, tmp: Path, booklet_formats, progress) -> Iterator[Entry]:
     edition_id = resolved.id
     title = resolved.fill(resolved.edition.title)
+    yield from _build_forms(resolved, tmp, progress)  # first: the HTML site copies them
     if booklet_formats:
         with step("booklet model", progress):
             booklet = make_booklet(library, resolved)
@@ -272,13 +273,14 @@ def _build_parts(library, resolved, tmp: Path, booklet_formats, progress) -> Ite
         for fmt in sorted(booklet_formats, key=BOOKLET_FORMATS.index):  # the PDF first: Word takes its page numbers
             name = booklet_name(edition_id, fmt)
             extra = {"page_numbers": pages} if fmt == "docx" else {}
+            if fmt == "html":
+                extra = {"forms_from": tmp / FORMS_DIR}
             with step(f"booklet {fmt}", progress):
                 booklet_writer(fmt, library, resolved, **extra).write(booklet, tmp / name)
                 if fmt == "pdf":
                     pages = page_numbers(tmp / name, booklet)
             if fmt != "html":
                 yield Entry(name, "booklet", fmt, title=title)
-    yield from _build_forms(resolved, tmp, progress)
     if has_catalog(resolved):
         name = catalog_name(edition_id)
         with step("catalog xlsx", progress):

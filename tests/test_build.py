@@ -97,6 +97,16 @@ def test_index_links_resolve(henan_build):
     assert "| 表14 | 河南省职工生育保险待遇申请表 |" in index
 
 
+def test_site_downloads_are_the_build_s_own_blank_forms(library, tmp_path):
+    """The site offers the very files in forms/ (made once, copied), not a second drawing."""
+    folder = tmp_path / "wolong"
+    build_edition(library, "wolong", folder, booklet_formats=("html",))
+    form = library.edition("wolong").find_form("表7")
+    for fmt in ("docx", "xlsx", "pdf"):
+        made = next((folder / "forms").glob(f"表7-*.{fmt}"))
+        assert (folder / "site" / "forms" / f"{form.id}.{fmt}").read_bytes() == made.read_bytes()
+
+
 def test_package_guide_has_no_item_catalog(library, tmp_path):
     result = build_edition(library, "wolong", tmp_path / "wolong", booklet_formats=())
     assert result.count("catalog") == 0 and result.count("form") == 24
