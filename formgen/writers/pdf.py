@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from contextlib import contextmanager
 import os
 import re
 import zlib
@@ -672,7 +673,7 @@ class Atom:
     """An unbreakable piece of a line, ``em`` wide at the line's font size."""
 
     em: float
-    kind: str = "text"  # text | box | blank | space | newline
+    kind: str = "text"  # text | box | blank | space | newline | break (marks where a newline was)
     text: str = ""
     font: str = "serif"
     glue: bool = False  # no line break before it
@@ -705,6 +706,21 @@ class Layout:
     @property
     def height(self) -> float:
         return len(self.lines) * self.line_height
+
+
+def layout_text(laid: Layout) -> str:
+    """What a laid-out text reads as: its characters and spaces, boxes as □/☑, typed line
+    breaks kept, lines wrapped to fit run together."""
+    out = []
+    for line in laid.lines:
+        for atom, _, _ in line.items:
+            if atom.kind in ("text", "space"):
+                out.append(atom.text)
+            elif atom.kind == "box":
+                out.append("☑" if atom.checked else "□")
+            elif atom.kind == "break":
+                out.append("\n")
+    return "".join(out)
 
 
 def lay_out(paras: list[Para], width: float, size: float, align: str) -> Layout:
@@ -853,11 +869,12 @@ class Composer:
         for piece in LATIN.findall(text):
             if "\n" in piece:  # a line break typed into a value (or a static text) is kept
                 atoms.append(Atom(0, "newline"))
+                atoms.append(Atom(0, "break"))  # …and read as one (`layout_text`)
                 previous = piece
                 continue
             if piece.isspace():
                 space = self.fonts.em(font, piece)  # 　 (U+3000) is a whole em
-                atoms.append(Atom(space, "space", font=font, underline=underline))
+                atoms.append(Atom(space, "space", piece, font=font, underline=underline))
                 previous = piece
                 continue
             glue = piece[0] in NO_LINE_START or previous[-1:] in NO_LINE_END
@@ -899,7 +916,14 @@ class Composer:
                 atoms.append(self.space(1.0))
             widget = (Widget(kind, slot.name(field_), f"{self.fill(field_.label)}：{self.fill(option)}", index,
                              tuple(self.fill(o) for o in field_.options)) if slot.blank else None)
-            atoms.append(self.box(layout.is_checked(field_, value, option), widget))
+            checked = layout.is_checked(field_, value, option)
+            if field_.numbered_options:  # the paper's own "1.职工医保□": number, text, then the box
+                label = self.static(f"{index + 1}.{option}")
+                for n, atom in enumerate(label):
+                    atom.glue = atom.glue or (n > 0 and len(option) <= SHORT_LABEL)
+                atoms += label + [self.box(checked, widget, glue=True)]
+                continue
+            atoms.append(self.box(checked, widget))
             label = self.static(option)
             for n, atom in enumerate(label):  # an option's text starts on its box's line,
                 atom.glue = atom.glue or n == 0 or len(option) <= SHORT_LABEL  # short ones stay whole
@@ -1407,14 +1431,30 @@ class Document:
                 tops[r] = self.y
                 self.y += heights[r]
             rects = []
-            for box, laid in cells:
-                placed = box.placed
-                if start <= placed.row <= end:
+            block = [(box, laid) for box, laid in cells if start <= box.placed.row <= end]
+            with self.reading_order(" ".join(filter(None, (layout_text(laid) for _, laid in block)))):
+                for box, laid in block:
+                    placed = box.placed
                     rect = (MARGIN + box.x, tops[placed.row], box.width,
                             sum(heights[placed.row:placed.row + placed.rowspan]))
                     self.cell(box, laid, *rect)
                     rects.append(rect)
             self.rules(rects)
+
+    @contextmanager
+    def reading_order(self, text: str):
+        """Marked content whose /ActualText is ``text``: text extraction (pdftotext, copy and
+        paste, search) reads a block of rows cell by cell, as a person does, instead of by
+        poppler's column analysis.  What is drawn is unchanged."""
+        canvas = self.pdf
+        if isinstance(canvas, _Probe) or not text.strip():
+            yield
+            return
+        begin = f"/Span <</ActualText <FEFF{text.encode('utf-16-be').hex().upper()}>>> BDC"
+        emit = canvas.pages[-1].append if isinstance(canvas, Canvas) else canvas._out  # fpdf2: no public call
+        emit(begin)
+        yield
+        emit("EMC")
 
     def rules(self, rects: list[tuple[float, float, float, float]]) -> None:
         """The cells' borders, each line drawn once (overlapping strokes print heavier)."""

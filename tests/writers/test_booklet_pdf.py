@@ -192,10 +192,12 @@ def test_forms_are_placed_inside_the_margins(built):
 # (1) the seeds' flowchart text - extracted from Word drawings, labels and boxes interleaved,
 #     "申 请" dropped into the middle of materials - and the seeds' pages run one chart into the
 #     next, where the booklet prints each item's heading and materials;
-# (2) the reproduced forms' grids are read column by column (the PDF form writer's layout);
+# (2) the forms: their rows carry /ActualText too, but the seeds' forms were extracted in their own
+#     order (blank rosters as bare numbers, 签字 cells empty);
+#     and a paginated 目录 puts page numbers between the entries the seeds run together (Puyang);
 # (3) page furniture (running header, "- N -", repeated table headers) falls between pages.
 # The floors guard against regressions; the 97% target is tracked by the xfail test.
-COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 89.5, "puyang": 91.0, "wolong": 87.5, "yunnan": 91.5}
+COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 89.5, "puyang": 91.0, "wolong": 94.0, "yunnan": 95.0}
 
 
 def seed_coverage(built, edition) -> tuple[float, str]:

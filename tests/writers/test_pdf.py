@@ -243,7 +243,9 @@ def test_ticks_are_vector_strokes_in_the_chosen_boxes(lib, tmp_path):
     assert rects == blank_rects  # the same boxes, at the same places
     # 城乡居民医保, 其他, 新增, 被委托人: four ticks of two strokes each
     assert len(ticked(rects, strokes)) == 4
-    assert "☑" not in text_of(tmp_path / f"{YIDI}.pdf")
+    # drawn as strokes (CJK fonts have no ☑); text extraction reads the rows' /ActualText, ticks included
+    text = text_of(tmp_path / f"{YIDI}.pdf")
+    assert text.count("☑") == 4 and "2.城乡居民医保☑" in text and "☑新增□变更" in text
 
 
 def test_blank_pdf_box_widgets_sit_on_the_printed_boxes(lib, tmp_path):
@@ -453,3 +455,13 @@ def test_static_text_drawn_once_prints_as_drawn_anew(lib, wolong, tmp_path):
     assert reused.painted, "nothing was reused"
     for n in range(2):
         assert (tmp_path / f"reused{n}.pdf").read_bytes() == (tmp_path / f"fresh{n}.pdf").read_bytes()
+
+
+def test_text_extraction_reads_the_grid_row_by_row(lib, tmp_path):
+    """Each block of rows carries its cells' text as /ActualText: pdftotext's default mode
+    (column analysis) reads the grid as a person does, a row at a time, left to right."""
+    text = text_of(written(lib, YIDI, [yidi_record(insured_address="南阳市卧龙区\n新华路22号")], tmp_path))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert any(line.startswith("姓名 ") and " 性别 " in line and " 险种 1.职工医保□2.城乡居民医保☑" in line
+               for line in lines), lines
+    assert "参保地联系地址 南阳市卧龙区" in text and "新华路22号 就医地联系地址" in text  # the typed break kept
