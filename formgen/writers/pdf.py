@@ -717,15 +717,20 @@ def lay_out(paras: list[Para], width: float, size: float, align: str) -> Layout:
 
 
 def _break_lines(para: Para, width: float, unit: float) -> list[list[tuple[Atom, float]]]:
-    """Greedy line breaking; an atom wider than a line is split (text) or narrowed (blank)."""
+    """Greedy line breaking; an atom wider than a line is split (text) or narrowed (blank).
+
+    ``used`` is the current line's width, kept as a running total: the same additions in the
+    same order as ``_used(line)``, so the same floats, without summing the line per atom.
+    """
     lines: list[list[tuple[Atom, float]]] = [[]]
     indent = 0.0
+    used = 0.0
     pending = list(reversed(para.atoms))
     while pending:
         atom = pending.pop()
         if atom.kind == "newline":
             lines.append([])
-            indent = 0.0
+            indent = used = 0.0
             continue
         line = lines[-1]
         room = width - indent
@@ -735,15 +740,19 @@ def _break_lines(para: Para, width: float, unit: float) -> list[list[tuple[Atom,
         if w > room and atom.kind == "text" and len(atom.text) > 1:
             pending += reversed(_split(atom))
             continue
-        if line and _used(line) + w > room + 1e-6:
+        if line and used + w > room + 1e-6:
             if atom.kind == "space":
                 lines.append([])
                 indent = para.indent * unit
+                used = 0.0
                 continue
             carried = _carry(line, atom)
             lines.append(carried)
+            used = _used(carried)
             indent = para.indent * unit
-        lines[-1].append((atom, min(w, width - indent)))
+        placed = min(w, width - indent)
+        lines[-1].append((atom, placed))
+        used += placed
     return [line for line in map(_trim, lines) if line]
 
 
@@ -832,6 +841,11 @@ class Slot:
             return field_.id
         first = self.page.first_number if self.page else 1
         return f"{field_.id}_{first + self.placed.repeat_index}"
+
+
+def _frozen(value):
+    """A value as a dictionary key (a multi_choice's list becomes a tuple)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _empty(value) -> bool:
@@ -1198,7 +1212,9 @@ class PlacedWidget:
     multiline: bool = False
 
 
-STATIC_TEXT_OPS = ("BT /F1 ", "BT /F2 ")  # text in the batch's static subsets (`BatchFonts`)
+EXTRA_TEXT_OPS = ("BT /F3 ", "BT /F4 ")  # text in a file's own subsets (`BatchFonts`): never reused
+PAINTED_LIMIT = 20_000  # cached operator lists per writer
+MEMO_PER_PART = 256  # memoised layouts per cell or line of a form (see `FormWriter._memo`)
 
 
 class Painter:
@@ -1207,35 +1223,37 @@ class Painter:
     def __init__(self, pdf: FPDF, painted: dict | None = None, static: set[int] | None = None):
         self.pdf = pdf
         self.widgets: list[PlacedWidget] = []
-        self.painted = painted  # (layout id, x, top) -> operators, kept by the writer for its batch
-        self.static = static or set()  # ids of the writer's static layouts (labels, notes)
+        self.painted = painted  # (layout id, x, top, line width) -> operators, kept by the writer
+        self.static = static or set()  # ids of the writer's stable layouts (labels, notes, memoised cells)
 
     def layout(self, laid: Layout, x: float, top: float) -> None:
         """Draw ``laid`` with its top left at (x, top).
 
-        On a batch canvas, a static layout (a label, a note) drawn at a place it was drawn
-        before gets the same operators again instead of being drawn anew: every filled form
-        of a batch prints the same static text, mostly at the same places.  Only pure text
-        in the static subsets is reused (nothing that depends on the canvas's line width).
+        On a batch canvas, a stable layout (a label, a note, a cell laid out for a value seen
+        before) drawn at a place it was drawn before gets the same operators again instead of
+        being drawn anew: every filled form of a batch prints the same static text and mostly
+        the same ticks, at the same places.  The canvas's line width is part of the key (a
+        box sets it only when it changes) and is restored after; text in a file's own font
+        subsets (F3/F4, codes numbered per file) is never reused.
         """
         if self.painted is None or id(laid) not in self.static:
             self._paint(laid, x, top)
             return
-        key = (id(laid), x, top)
         canvas = self.pdf
+        key = (id(laid), x, top, canvas.line_width)
         hit = self.painted.get(key)
         if hit is not None:
-            ops, canvas.family, canvas.size = hit
+            ops, canvas.family, canvas.size, canvas.line_width = hit
             canvas.pages[-1].extend(ops)
             return
         out, page, widgets = canvas.pages[-1], canvas.page, len(self.widgets)
         start = len(out)
         self._paint(laid, x, top)
         ops = out[start:]
-        if canvas.page == page and len(self.widgets) == widgets and all(op.startswith(STATIC_TEXT_OPS) for op in ops):
-            if len(self.painted) > 10_000:
+        if canvas.page == page and len(self.widgets) == widgets and not any(op.startswith(EXTRA_TEXT_OPS) for op in ops):
+            if len(self.painted) > PAINTED_LIMIT:
                 self.painted.clear()
-            self.painted[key] = (ops, canvas.family, canvas.size)
+            self.painted[key] = (ops, canvas.family, canvas.size, canvas.line_width)
 
     def _paint(self, laid: Layout, x: float, top: float) -> None:
         line_h = laid.line_height
@@ -1318,7 +1336,7 @@ class Document:
         if canvas is not None:  # filled forms of a batch: drawn straight into operators
             self.pdf = canvas
             reuse = type(canvas) is Canvas  # not the probe that collects the static characters
-            self.painter = Painter(canvas, writer.painted if reuse else None, writer.static_ids())
+            self.painter = Painter(canvas, writer.painted if reuse else None, writer.stable)
             return
         form = writer.form
         pdf = FPDF(orientation="L" if form.orientation == "landscape" else "P", unit="mm",
@@ -1359,9 +1377,9 @@ class Document:
                   laid: Layout | None = None) -> None:
         """Full-width text, line by line, continuing on a new page when the page is full."""
         laid = laid or lay_out(paras, self.width, size, align)
-        for line in laid.lines:
+        for one in self.writer.line_layouts(laid):
             self.room_for(laid.line_height)
-            self.painter.layout(Layout([line], size), MARGIN, self.y)
+            self.painter.layout(one, MARGIN, self.y)
             self.y += laid.line_height
         self.y += gap_after
 
@@ -1372,26 +1390,20 @@ class Document:
         self.heading()
         slot = Slot(page)
         for line in writer.form.header:
-            self.paragraph([writer.composer.line(line, slot)], BODY_PT, line.align)
+            self.paragraph(None, BODY_PT, line.align, laid=writer.line_layout(line, slot, self.width))
         self.y += 1.5
         self.grid(page)
         self.y += 1.5
         for line in writer.form.footer:
-            self.paragraph([writer.composer.line(line, slot)], BODY_PT, line.align)
+            self.paragraph(None, BODY_PT, line.align, laid=writer.line_layout(line, slot, self.width))
         if writer.form.notes:
             self.y += 1.5
             for index, note in enumerate(writer.form.notes):
                 self.paragraph(None, NOTE_PT, "left", laid=writer.note_layout(index, self.width))
 
     def heading(self) -> None:
-        writer = self.writer
-        if writer.number:
-            self.paragraph([Para(writer.composer.text(writer.number, "sans"))], NUMBER_PT, "left")
-        title = [Para(writer.composer.text(writer.title, "sans"))]
-        self.paragraph(title, TITLE_PT, "center", gap_after=1.0)
-        subtitle = writer.fill(writer.form.subtitle)
-        if subtitle and subtitle not in writer.title:
-            self.paragraph([Para(writer.composer.text(subtitle))], BODY_PT, "center")
+        for laid, gap_after in self.writer.heading_layouts(self.width):
+            self.paragraph(None, laid.size, "left", gap_after=gap_after, laid=laid)
         self.y += 2.0
 
     def grid(self, page: layout.Page | None) -> None:
@@ -1417,7 +1429,21 @@ class Document:
             self.rules(rects)
 
     def rules(self, rects: list[tuple[float, float, float, float]]) -> None:
-        """The cells' borders, each line drawn once (overlapping strokes print heavier)."""
+        """The cells' borders, each line drawn once (overlapping strokes print heavier).
+
+        On a batch canvas the operators are kept per set of rectangles: a grid whose rows
+        kept their heights (nearly every record) is not merged and written again.
+        """
+        cache = self.painter.painted
+        if cache is not None:
+            key = ("rules", tuple(rects), self.pdf.line_width)
+            hit = cache.get(key)
+            if hit is not None:
+                ops, self.pdf.line_width = hit
+                self.pdf.pages[-1].extend(ops)
+                return
+            out = self.pdf.pages[-1]
+            start = len(out)
         self.pdf.set_line_width(GRID_LINE)
         half = GRID_LINE / 2  # reach into the corners
         for (x1, y1, x2, y2) in _merged_edges(rects):
@@ -1425,6 +1451,10 @@ class Document:
                 self.pdf.line(x1 - half, y1, x2 + half, y2)
             else:
                 self.pdf.line(x1, y1 - half, x2, y2 + half)
+        if cache is not None:
+            if len(cache) > PAINTED_LIMIT:
+                cache.clear()
+            cache[key] = (out[start:], self.pdf.line_width)
 
     def cell_layouts(self, page: layout.Page | None, heights: list[float]) -> list[Layout]:
         """Each cell's text at its size; values shrink, then rows grow, so nothing is cut."""
@@ -1436,8 +1466,7 @@ class Document:
             else:
                 placed = box.placed
                 room = sum(heights[placed.row:placed.row + placed.rowspan]) - 2 * PAD_Y
-                paras = composer.cell(placed.cell, Slot(page, placed), box.inner_em, counter(page, placed))
-                laid = fit(paras, box.width - 2 * PAD_X, room, BODY_PT, box.align, shrink=page is not None)
+                laid = self.writer.cell_layout(index, box, Slot(page, placed), room)
             layouts.append(laid)
             needs.append((box.placed, laid.height + 2 * PAD_Y))
         grow_rows(heights, needs)
@@ -1622,19 +1651,90 @@ class FormWriter:
         width = _page_size(form)[0] - 2 * MARGIN
         self.plan = plan_grid(form, self.composer, width)
         self._notes: dict[int, Layout] = {}
-        self.painted: dict = {}  # operators of static text already drawn, for the batch canvas
+        self.painted: dict = {}  # operators of stable layouts already drawn, for the batch canvas
+        # Layouts that live as long as the writer (their ids key `painted`): never freed, so
+        # an id is never reused by another layout.
+        self.stable: set[int] = {id(laid) for laid in self.plan.static_layouts.values()}
+        self._kept: dict = {}  # memoised layouts, by what they are made from
+        self._cell_fields = [[s.field for s in box.placed.cell.all_segments() if s.field is not None]
+                             for box in self.plan.cells]
         self.info = {"Title": self.title, "Author": self.author, "Creator": "formgen", "Producer": "formgen"}
         self.batch_fonts = None if options.get("fpdf") else BatchFonts.build(self)
 
     def note_layout(self, index: int, width: float) -> Layout:
         """A note laid out once per writer: notes are static text, often the longest on the page."""
         if index not in self._notes:
-            self._notes[index] = lay_out(self.composer.note(self.form.notes[index]), width, NOTE_PT, "left")
+            self._notes[index] = self._keep(lay_out(self.composer.note(self.form.notes[index]), width,
+                                                    NOTE_PT, "left"))
         return self._notes[index]
 
     def static_ids(self) -> set[int]:
-        """Ids of the layouts that never change within this writer: labels and notes."""
-        return {id(laid) for laid in self.plan.static_layouts.values()} | {id(laid) for laid in self._notes.values()}
+        """Ids of the layouts that never change within this writer: labels, notes, memoised values."""
+        return self.stable
+
+    def _keep(self, laid: Layout) -> Layout:
+        self.stable.add(id(laid))
+        return laid
+
+    def _memo(self, key, make) -> Layout:
+        """The layout made by ``make()`` for ``key``, made once.  A part of the form that keeps
+        getting new values (names, ID numbers) stops being memoised after `MEMO_PER_PART` of
+        them, so memory stays flat; entries are never dropped (their ids stay unique)."""
+        part = self._kept.setdefault(key[0], {})
+        laid = part.get(key)
+        if laid is None:
+            laid = make()
+            if len(part) < MEMO_PER_PART:
+                part[key] = self._keep(laid)
+        return laid
+
+    def heading_layouts(self, width: float) -> list[tuple[Layout, float]]:
+        """The edition's number of the form, the title and the subtitle, with the gap after each."""
+        key = ("heading", width)
+        part = self._kept.setdefault("heading", {})
+        if key not in part:
+            text = self.composer.text
+            made = []
+            if self.number:
+                made.append((lay_out([Para(text(self.number, "sans"))], width, NUMBER_PT, "left"), 0.0))
+            made.append((lay_out([Para(text(self.title, "sans"))], width, TITLE_PT, "center"), 1.0))
+            subtitle = self.fill(self.form.subtitle)
+            if subtitle and subtitle not in self.title:
+                made.append((lay_out([Para(text(subtitle))], width, BODY_PT, "center"), 0.0))
+            part[key] = [(self._keep(laid), gap) for laid, gap in made]
+        return part[key]
+
+    def line_layout(self, line: Line, slot: Slot, width: float) -> Layout:
+        """A header or footer line with this page's values (memoised by them on filled forms)."""
+        def make():
+            return lay_out([self.composer.line(line, slot)], width, BODY_PT, line.align)
+        if slot.blank:
+            return make()  # the blank form's widgets are new objects every time
+        values = tuple(_frozen(slot.value(s.field)) for s in line.segments if s.field is not None)
+        return self._memo(("line", id(line), width, values), make)
+
+    def cell_layout(self, index: int, box: "CellBox", slot: Slot, room: float) -> Layout:
+        """A grid cell with this page's values, fitted to ``room`` (memoised by them on filled forms)."""
+        count = counter(slot.page, box.placed)
+
+        def make():
+            paras = self.composer.cell(box.placed.cell, slot, box.inner_em, count)
+            return fit(paras, box.width - 2 * PAD_X, room, BODY_PT, box.align, shrink=not slot.blank)
+        if slot.blank:
+            return make()
+        values = tuple(_frozen(slot.value(f)) for f in self._cell_fields[index])
+        return self._memo((index, count, values, room), make)
+
+    def line_layouts(self, laid: Layout) -> list[Layout]:
+        """``laid`` as one layout per line (a paragraph may continue on the next page);
+        kept, and so stable, when ``laid`` is."""
+        if id(laid) not in self.stable:
+            return [Layout([line], laid.size) for line in laid.lines]
+        part = self._kept.setdefault("lines", {})
+        lines = part.get(id(laid))
+        if lines is None:
+            lines = part[id(laid)] = [self._keep(Layout([line], laid.size)) for line in laid.lines]
+        return lines
 
     def value_problem(self, field_: FormField, text: str) -> str | None:
         """Checked before anything is written (`fill.build_records`): a value this PDF cannot show.
