@@ -137,11 +137,13 @@ class RowCheck:
     def fatal(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
 
-    def row(self, number: int, cells: list[str]) -> tuple[dict, list[Problem]]:
+    def row(self, number: int, cells: list[str], trusted: bool = False) -> tuple[dict, list[Problem]]:
+        """A row's values and problems.  ``trusted``: the row passed these checks before (the
+        first pass), so the costly checks that can only find errors are not run again."""
         values, row_problems = {}, []
         for index, field_ in self.mapping.items():
-            value, problem = normalise(field_, cells[index])
-            if problem is None and self.value_problem is not None:
+            value, problem = normalise(field_, cells[index], trusted)
+            if problem is None and self.value_problem is not None and not trusted:
                 problem = _writer_problem(field_, value, self.value_problem)
             if problem:
                 row_problems.append(Problem(number, self.header[index], problem[1], problem[0]))
@@ -151,10 +153,14 @@ class RowCheck:
                 row_problems.append(Problem(number, field_.label, "required value is empty"))
         return values, row_problems
 
-    def records(self, rows, result: FillResult):
+    def records(self, rows, result: FillResult, checked: FillResult | None = None):
+        """The records of ``rows``; ``checked``: the result of a pass over the same rows, whose
+        invalid rows are skipped and whose valid rows are not checked again for errors."""
         current: Record | None = None
         for number, cells in rows:
-            values, row_problems = self.row(number, cells)
+            if checked is not None and number in checked.invalid_rows:
+                continue
+            values, row_problems = self.row(number, cells, trusted=checked is not None)
             result.problems.extend(row_problems)
             if any(p.severity == "error" for p in row_problems):
                 result.invalid_rows[number] = row_problems
@@ -218,8 +224,9 @@ def control_character(text: str) -> str | None:
             "(it comes from copying out of another program)")
 
 
-def normalise(field_: FormField, raw: str) -> tuple[object, tuple[str, str] | None]:
-    """(value, None) or (value, (severity, message)) for one cell."""
+def normalise(field_: FormField, raw: str, trusted: bool = False) -> tuple[object, tuple[str, str] | None]:
+    """(value, None) or (value, (severity, message)) for one cell.  ``trusted``: the cell
+    passed before, so the ID number's checks (errors only, the costliest) are skipped."""
     bad = control_character(raw)
     if bad:
         return raw, ("error", bad)
@@ -232,7 +239,7 @@ def normalise(field_: FormField, raw: str) -> tuple[object, tuple[str, str] | No
         return _multi(field_, text)
     if not text:
         return "", None
-    problem = _check_text(field_, text)
+    problem = None if trusted and field_.type == "id_number" else _check_text(field_, text)
     if problem:
         return text, problem
     if field_.max_length and len(text) > field_.max_length:

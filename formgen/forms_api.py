@@ -18,7 +18,7 @@ from .inputs import open_table
 from .layout import Record
 from .library import ResolvedEdition
 from .models import Form
-from .output import NAME_BYTES, atomic_path, clip_bytes, safe_child, safe_filename, write_text_atomic
+from .output import NAME_BYTES, OutputFolder, atomic_path, clip_bytes, safe_child, safe_filename, write_text_atomic
 from .writers import form_writer
 
 NAME_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -69,16 +69,16 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     _refuse_input_as_output(data, names, report)
     _refuse_overwrite(_with_report(names, report if result.invalid_rows else None), overwrite)
     second = FillResult([])  # the second pass finds the same problems: reported once, from the first
-    records = check.records(table.rows(), second)
+    records = check.records(table.rows(), second, checked=result)
     if merge:
         with atomic_path(names[0]) as tmp:
             writer.write(list(records), tmp)
     elif jobs > 1:
         _write_parallel(form, edition, fmt, records, names, jobs, progress)
     else:
+        put = _file_writer(writer, names.outdir)
         for done, (record, target) in enumerate(zip(records, names), 1):
-            with atomic_path(target) as tmp:
-                writer.write([record], tmp)
+            put(record, target)
             if progress:
                 progress(done, len(names))
     if result.invalid_rows:
@@ -206,10 +206,23 @@ def _start_worker(form, edition, fmt) -> None:
 
 def _write_chunk(chunk) -> int:
     writer = _WORKER["writer"]
+    put = _WORKER.get("put") or _WORKER.setdefault("put", _file_writer(writer, Path(chunk[0][1]).parent))
     for record, target in chunk:
+        put(record, target)
+    return len(chunk)
+
+
+def _file_writer(writer, folder: Path):
+    """``put(record, target)``: one record's file, written atomically.  A writer that can
+    render to bytes (PDF) skips the per-file checks of `atomic_path` (`OutputFolder`)."""
+    if hasattr(writer, "to_bytes"):
+        out = OutputFolder(folder)
+        return lambda record, target: out.write(target, writer.to_bytes([record]))
+
+    def put(record, target):
         with atomic_path(Path(target)) as tmp:
             writer.write([record], tmp)
-    return len(chunk)
+    return put
 
 
 def _only_row_errors(result: FillResult) -> bool:

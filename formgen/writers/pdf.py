@@ -102,6 +102,8 @@ NO_LINE_START = set("，。、；：？！）》」』”’〉】〕,.;:?!)]}%�
 NO_LINE_END = set("（《「『“‘〈【〔([{")  # never ends a line
 LATIN = re.compile(r"[A-Za-z0-9@#&_\-+=/\\.:%~*{}<>'\"$^|]+|\s+|.", re.S)
 PAPER = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
+SPACE = re.compile(r"\s")
+ALIGN_FACTOR = {"left": 0.0, "center": 0.5, "right": 1.0}
 DATE = FormField(id="date", label="date", type="date")  # for the paper's own 年 月 日
 
 # --------------------------------------------------------------------------
@@ -707,6 +709,37 @@ class Layout:
         return len(self.lines) * self.line_height
 
 
+class TextRun:
+    """A value that fits on one line of its cell: a `Layout` of one run of body text.
+
+    The fast path for the values that change with every record (names, ID numbers,
+    addresses): no atoms are made and the run is drawn with one ``text`` call.  It gives
+    exactly what `lay_out` and `Painter` give for the same value (`FormWriter.text_run`
+    says when it applies; ``lines`` is the general path's, for whoever asks).
+    """
+
+    __slots__ = ("text", "x", "size", "width", "align", "font", "composer", "_lines")
+
+    def __init__(self, text: str, x: float, size: float, width: float, align: str, composer: "Composer"):
+        self.text, self.x, self.size, self.width, self.align = text, x, size, width, align
+        self.font, self.composer, self._lines = "serif", composer, None
+
+    @property
+    def line_height(self) -> float:
+        return self.size * PT * LINE_EM
+
+    @property
+    def height(self) -> float:
+        return 1 * self.line_height  # as Layout.height: len(lines) * line_height
+
+    @property
+    def lines(self) -> list[LaidLine]:
+        if self._lines is None:
+            self._lines = lay_out([Para(self.composer.text(self.text, self.font))], self.width, self.size,
+                                  self.align).lines
+        return self._lines
+
+
 def lay_out(paras: list[Para], width: float, size: float, align: str) -> Layout:
     unit = size * PT
     lines = []
@@ -1256,6 +1289,9 @@ class Painter:
             self.painted[key] = (ops, canvas.family, canvas.size, canvas.line_width)
 
     def _paint(self, laid: Layout, x: float, top: float) -> None:
+        if type(laid) is TextRun:
+            self._paint_run(laid, x, top)
+            return
         line_h = laid.line_height
         em = laid.size * PT
         spans: dict[int, list] = {}
@@ -1271,6 +1307,15 @@ class Painter:
                         span[4] = x + ax + w
         for widget, _, left, y, right, h in spans.values():
             self.add_widget(widget, (left, y, right - left, h))
+
+    def _paint_run(self, run: TextRun, x: float, top: float) -> None:
+        """What `_paint` draws for the one line of one text run (same arithmetic, same calls)."""
+        line_h = run.line_height
+        em = run.size * PT
+        y = top + 0 * line_h
+        baseline = y + line_h / 2 + BASELINE_EM * em
+        self.pdf.set_font(run.font, size=run.size)
+        self.pdf.text(x + run.x, baseline, run.text)
 
     def _line(self, line: LaidLine, x: float, y: float, baseline: float, size: float, em: float,
               line_h: float) -> None:
@@ -1718,12 +1763,38 @@ class FormWriter:
         count = counter(slot.page, box.placed)
 
         def make():
+            fast = self.text_run(box, slot, room)
+            if fast is not None:
+                return fast
             paras = self.composer.cell(box.placed.cell, slot, box.inner_em, count)
             return fit(paras, box.width - 2 * PAD_X, room, BODY_PT, box.align, shrink=not slot.blank)
         if slot.blank:
             return make()
         values = tuple(_frozen(slot.value(f)) for f in self._cell_fields[index])
         return self._memo((index, count, values, room), make)
+
+    def text_run(self, box: "CellBox", slot: Slot, room: float) -> TextRun | None:
+        """The fast path (`TextRun`) for a cell that is one text-like field whose value, with no
+        spaces or line breaks, fits on one line at the body size; None for everything else."""
+        field_ = box.whole_field
+        if field_ is None or field_.type not in TEXT_LIKE or slot.blank or box.placed.cell.items \
+                or box.placed.cell.counter:
+            return None
+        value = slot.value(field_)
+        if not isinstance(value, str) or not value or SPACE.search(value):
+            return None
+        # as `Composer.text` and `_break_lines` measure it: piece by piece, running total
+        unit = BODY_PT * PT
+        width = box.width - 2 * PAD_X
+        em = self.fonts.em
+        used = 0.0
+        for piece in LATIN.findall(value):
+            used += em("serif", piece) * unit
+        # strictly within the line (`_break_lines` would split a piece wider than it)
+        if used > width or 1 * (BODY_PT * PT * LINE_EM) > room + 1e-6:
+            return None
+        factor = ALIGN_FACTOR[box.align]
+        return TextRun(value, max(0.0, (width - used) * factor), BODY_PT, width, box.align, self.composer)
 
     def line_layouts(self, laid: Layout) -> list[Layout]:
         """``laid`` as one layout per line (a paragraph may continue on the next page);
@@ -1781,6 +1852,12 @@ class FormWriter:
         """The blank form (``records`` None), or every record's pages in order, to ``target``."""
         if records is not None and not records:
             raise RenderError(f"nothing to write to {target}: no records")
+        Path(target).write_bytes(self.to_bytes(records))
+
+    def to_bytes(self, records: list[layout.Record] | None) -> bytes:
+        """The PDF `write` writes, as bytes (a batch writes them with `output.OutputFolder`)."""
+        if records is not None and not records:
+            raise RenderError("nothing to write: no records")
         canvas = None
         if records is not None and self.batch_fonts is not None:
             canvas = Canvas(self.batch_fonts, *_canvas_size(self.form))
@@ -1793,7 +1870,7 @@ class FormWriter:
         data = document.output()
         if document.painter.widgets:
             data = add_fields(data, document.painter.widgets)
-        Path(target).write_bytes(data)
+        return data
 
 
 # --------------------------------------------------------------------------
@@ -1844,6 +1921,16 @@ class Canvas:
     def text(self, x: float, y: float, text: str) -> None:
         """Text at a baseline; characters outside the static subset switch to the file's own."""
         fonts, role, size = self.fonts, self.family, self.size
+        hexes = fonts.hexes[role]
+        try:  # the usual case, every character in the static subset: one operator
+            codes = "".join([hexes[char] for char in text])
+        except KeyError:
+            pass
+        else:
+            if codes:
+                self.pages[-1].append(f"BT /{fonts.names[role]} {size:.2f} Tf {x * K:.2f} {(self.h - y) * K:.2f} Td "
+                                      f"<{codes}> Tj ET")
+            return
         static, extra, widths = fonts.codes[role], self.extra[role], fonts.widths[role]
         out, run, run_font, run_x, cursor = self.pages[-1], [], None, x, x
         for char in text:
@@ -1887,6 +1974,7 @@ class BatchFonts:
         self.names = {"serif": "F1", "sans": "F2"}
         self.extra_names = {"serif": "F3", "sans": "F4"}
         self.codes: dict[str, dict[str, int]] = {}
+        self.hexes: dict[str, dict[str, str]] = {}  # char -> its code as written in a text operator
         self.static_objects: list[bytes] = []  # objects 3 onwards: the two static fonts
         self.warned: set[str] = set()
         number = 3
@@ -1894,6 +1982,7 @@ class BatchFonts:
         for role in self.roles:
             chars = sorted(c for c in static_chars[role] if ord(c) in self.glyphs[role])
             self.codes[role] = {c: n for n, c in enumerate(chars, 1)}
+            self.hexes[role] = {c: f"{n:04X}" for c, n in self.codes[role].items()}
             objects = self._font_objects(role, self.codes[role], number)
             self.font_refs[self.names[role]] = number
             self.static_objects += objects
