@@ -54,24 +54,33 @@ import copy
 import logging
 import os
 import re
+import struct
 import zlib
 from dataclasses import dataclass, field as dataclass_field
 from io import BytesIO
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
-from fpdf import FPDF
-from fpdf.fonts import SubsetMap, TTFFont
-from fpdf.output import (CIDSystemInfo, OutputProducer, PDFContentStream, PDFFont, PDFFontStream,
-                         _build_cmap_blocks, _cid_font_widths)
-from fpdf.syntax import Name, PDFArray, PDFString
-from pypdf import generic as pdfobj
 
 from .. import layout
 from ..errors import RenderError
 from ..models import Cell, Form, FormField, Line, Note, Segment
 
 LOG = logging.getLogger(__name__)
+
+
+class _Lazy:
+    """A module imported on first use: filled forms never need fpdf2 or pypdf."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        from importlib import import_module
+        return getattr(import_module(self._name), attr)
+
+
+pdfobj = _Lazy("pypdf.generic")  # fillable fields of blank forms
 
 # --------------------------------------------------------------------------
 # Measures (millimetres unless the name says pt)
@@ -147,7 +156,8 @@ def _parsed_font(path: str, role: str) -> TTFFont:
                           f"{FONT_ENV[role]} at a TrueType/OpenType font file") from exc
 
 
-def _parse_font(path: str, role: str) -> TTFFont:
+def _parse_font(path: str, role: str) -> "TTFFont":
+    from fpdf import FPDF
     index = _face_index(path)
     scratch = FPDF()
     scratch.add_font(role, "", path, collection_font_number=index)
@@ -159,52 +169,97 @@ def _parse_font(path: str, role: str) -> TTFFont:
 
 
 # Parsing a CJK font (its face in the collection, cmap, 65,000 widths) takes seconds on every
-# command.  What fpdf2 read from it is pickled under the SHA-256 of the font file's bytes (and
-# fpdf2's version), so another font or an edited file is a new key.  FORMGEN_CACHE=off
-# disables it, as it does the YAML cache; an unreadable entry is ignored and parsed again.
+# command.  What fpdf2 read from it is pickled under a key made of the font file's path, size
+# and modification time (and fpdf2's version), so another font or an edited file is a new
+# key.  FORMGEN_CACHE=off disables it, as it does the YAML cache; an unreadable entry is
+# ignored and parsed again.  An entry holds what filled forms need as plain data
+# (`CachedFont`, read without importing fpdf2) and fpdf2's own object, pickled apart and
+# unpickled only for a document fpdf2 writes (blank forms, booklets).
+CACHE_FORMAT = "2"
+
+
 def _font_cache_file(path: str) -> Path | None:
     import hashlib
-    import fpdf
+    from importlib.metadata import version
     setting = os.environ.get("FORMGEN_CACHE", "")
     if setting.lower() in ("off", "0", "no"):
         return None
     base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
-    digest = hashlib.sha256(fpdf.__version__.encode())
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return base / "fonts" / f"{digest.hexdigest()}.pickle"
+    real = os.path.realpath(path)
+    info = os.stat(real)
+    key = f"{CACHE_FORMAT}|{version('fpdf2')}|{real}|{info.st_size}|{info.st_mtime_ns}"
+    return base / "fonts" / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
 
 
-def _cached_font(path: str, role: str) -> TTFFont | None:
+class CachedFont:
+    """A parsed font as the font cache keeps it: what formgen reads, as plain data.
+
+    Filled forms need only this; `ttffont()` gives fpdf2's object (for `_attach_font`),
+    unpickled on first use.
+    """
+
+    def __init__(self, plain: dict, fpdf_state: bytes, path: str, role: str):
+        from collections import defaultdict
+        from types import SimpleNamespace
+        self.name = plain["name"]
+        self.cmap = plain["cmap"]
+        self.glyph_ids = plain["glyph_ids"]
+        self.collection_font_number = plain["collection_font_number"]
+        self.is_cff, self.is_cid_keyed = plain["is_cff"], plain["is_cid_keyed"]
+        self.desc = SimpleNamespace(**plain["desc"])
+        default_width = self.desc.missing_width
+        self.cw = defaultdict(lambda: default_width, plain["widths"])
+        self.ttffile = Path(path)
+        self.fontkey = role
+        self._fpdf_state = fpdf_state
+        self._ttffont = None
+
+    def ttffont(self) -> "TTFFont":
+        if self._ttffont is None:
+            import pickle
+            from fpdf.fonts import TTFFont
+            font = TTFFont.__new__(TTFFont)
+            for name, value in pickle.loads(self._fpdf_state).items():
+                setattr(font, name, value)
+            font.ttffile = self.ttffile
+            font.fontkey = self.fontkey
+            font.cw = self.cw
+            font.subset = None  # every document attaches its own (`_attach_font`)
+            self._ttffont = font
+        return self._ttffont
+
+
+DESCRIPTOR_KEYS = ("ascent", "descent", "cap_height", "flags", "font_b_box", "italic_angle", "stem_v",
+                   "missing_width")
+
+
+def _cached_font(path: str, role: str) -> CachedFont | None:
     import pickle
-    from collections import defaultdict
     try:
         target = _font_cache_file(path)
         if target is None or not target.is_file():
             return None
-        state, widths, default_width = pickle.loads(target.read_bytes())
-        font = TTFFont.__new__(TTFFont)
-        for name, value in state.items():
-            setattr(font, name, value)
-        font.ttffile = Path(path)
-        font.fontkey = role
-        font.cw = defaultdict(lambda: default_width, widths)
-        font.subset = None  # every document attaches its own (`_attach_font`)
-        return font
+        plain, fpdf_state = pickle.loads(target.read_bytes())
+        return CachedFont(plain, fpdf_state, path, role)
     except Exception:  # a damaged or foreign entry: parse the font instead
         return None
 
 
-def _cache_font(path: str, parsed: TTFFont) -> None:
+def _cache_font(path: str, parsed: "TTFFont") -> None:
     import pickle
+    from fpdf.fonts import TTFFont
     try:
         target = _font_cache_file(path)
         if target is None:
             return
         state = {name: getattr(parsed, name) for name in TTFFont.__slots__
                  if name not in ("cw", "subset") and hasattr(parsed, name)}
-        entry = (state, dict(parsed.cw), parsed.desc.missing_width)
+        desc = {key: getattr(parsed.desc, key) for key in DESCRIPTOR_KEYS}
+        desc["flags"] = getattr(desc["flags"], "value", desc["flags"])
+        plain = {"name": parsed.name, "cmap": parsed.cmap, "glyph_ids": parsed.glyph_ids,
+                 "collection_font_number": parsed.collection_font_number, "is_cff": parsed.is_cff,
+                 "is_cid_keyed": parsed.is_cid_keyed, "desc": desc, "widths": dict(parsed.cw)}
+        entry = (plain, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = target.with_suffix(f".{os.getpid()}.tmp")
         scratch.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
@@ -236,8 +291,11 @@ def _read_index(data: bytes, pos: int) -> tuple[list[int], int]:
     size = data[pos + 2]
     first = pos + 3
     base = first + (count + 1) * size - 1
-    offsets = [base + int.from_bytes(data[first + i * size:first + (i + 1) * size], "big")
-               for i in range(count + 1)]
+    if size in (1, 2, 4):  # a glyph INDEX has 65,000 offsets: unpacked at once
+        raw = struct.unpack_from(f">{count + 1}{' BH I'[size]}", data, first)
+    else:
+        raw = [int.from_bytes(data[first + i * size:first + (i + 1) * size], "big") for i in range(count + 1)]
+    offsets = [base + offset for offset in raw]
     return offsets, offsets[-1]
 
 
@@ -504,12 +562,15 @@ def _cff_source(parsed: TTFFont) -> CffSource | None:
     return _CFF[key]
 
 
-def _attach_font(pdf: FPDF, family: str, parsed: TTFFont) -> None:
+def _attach_font(pdf: "FPDF", family: str, parsed: "TTFFont | CachedFont") -> None:
     """Give ``pdf`` its own copy of a parsed font.
 
     The tables read from the file (cmap, widths) are shared; the subset, the descriptor and
     the fontTools object are per document (fpdf2 subsets that object in place when writing).
     """
+    from fpdf.fonts import SubsetMap
+    if isinstance(parsed, CachedFont):
+        parsed = parsed.ttffont()
     font = copy.copy(parsed)
     font.i = len(pdf.fonts) + 1
     font.fontkey = family
@@ -527,82 +588,104 @@ def _attach_font(pdf: FPDF, family: str, parsed: TTFFont) -> None:
         pdf.formgen_cff_sources[family] = source
 
 
-class FastFontProducer(OutputProducer):
-    """fpdf2's PDF producer, embedding our CID-keyed CFF fonts with ``CffSource.subset``.
+def _fast_font_producer():
+    """fpdf2's producer class with our CFF embedding (defined on first use: fpdf2 is imported
+    only by documents it writes)."""
+    global _PRODUCER
+    if _PRODUCER is not None:
+        return _PRODUCER
+    from fpdf.output import (CIDSystemInfo, OutputProducer, PDFContentStream, PDFFont, PDFFontStream,
+                             _build_cmap_blocks, _cid_font_widths)
+    from fpdf.syntax import Name, PDFArray, PDFString
 
-    fpdf2 documents ``output(output_producer_class=…)`` for custom producers; the fonts it
-    does not know (everything but ours) still go through its own ``_add_fonts``.
-    """
+    class FastFontProducer(OutputProducer):
+        """fpdf2's PDF producer, embedding our CID-keyed CFF fonts with ``CffSource.subset``.
 
-    def _add_fonts(self, *args, **kwargs):
-        registry = self.fpdf.fonts  # a dict owned by fpdf2: emptied of ours for its own call
-        programs = {}
-        for key, source in getattr(self.fpdf, "formgen_cff_sources", {}).items():
-            glyphs = _used_glyphs(registry[key])
+        fpdf2 documents ``output(output_producer_class=…)`` for custom producers; the fonts it
+        does not know (everything but ours) still go through its own ``_add_fonts``.
+        """
+
+        def _add_fonts(self, *args, **kwargs):
+            registry = self.fpdf.fonts  # a dict owned by fpdf2: emptied of ours for its own call
+            programs = {}
+            for key, source in getattr(self.fpdf, "formgen_cff_sources", {}).items():
+                glyphs = _used_glyphs(registry[key])
+                try:
+                    program = source.subset([(code, glyph.glyph_id) for code, glyph in glyphs.items() if code])
+                    programs[key] = (glyphs, program)
+                except (CffUnsupported, IndexError, ValueError):
+                    continue  # fpdf2 embeds this one itself (slower, same result)
+            all_fonts = dict(registry)
+            for key in programs:
+                del registry[key]
             try:
-                program = source.subset([(code, glyph.glyph_id) for code, glyph in glyphs.items() if code])
-                programs[key] = (glyphs, program)
-            except (CffUnsupported, IndexError, ValueError):
-                continue  # fpdf2 embeds this one itself (slower, same result)
-        all_fonts = dict(registry)
-        for key in programs:
-            del registry[key]
-        try:
-            objects = super()._add_fonts(*args, **kwargs)
-        finally:
-            registry.clear()
-            registry.update(all_fonts)
-        for key, (glyphs, program) in programs.items():
-            font = all_fonts[key]
-            if font.missing_glyphs:  # as fpdf2 reports it for the fonts it embeds
-                missing = "".join(chr(c) for c in font.missing_glyphs[:20])
-                LOG.warning("font %s has no glyph for %r; those characters are not printed", font.name, missing)
-            objects[font.i] = self._embed_cff(font, glyphs, program)
-            font.subset.pick.cache_clear()  # these caches are per class: free this document's glyphs
-            font.subset.get_glyph.cache_clear()
-            font.close()  # the font file handle opened for this document
-        return objects
+                objects = super()._add_fonts(*args, **kwargs)
+            finally:
+                registry.clear()
+                registry.update(all_fonts)
+            for key, (glyphs, program) in programs.items():
+                font = all_fonts[key]
+                if font.missing_glyphs:  # as fpdf2 reports it for the fonts it embeds
+                    missing = "".join(chr(c) for c in font.missing_glyphs[:20])
+                    LOG.warning("font %s has no glyph for %r; those characters are not printed", font.name, missing)
+                objects[font.i] = self._embed_cff(font, glyphs, program)
+                font.subset.pick.cache_clear()  # these caches are per class: free this document's glyphs
+                font.subset.get_glyph.cache_clear()
+                font.close()  # the font file handle opened for this document
+            return objects
 
-    def _embed_cff(self, font: TTFFont, glyphs: dict, cff: bytes):
-        """The objects of a Type0 font over a CIDFontType0 whose CIDs are our codes (Identity-H)."""
-        name = f"{_subset_tag(font, glyphs)}+{font.name}"
-        program = PDFFontStream(contents=cff)
-        program.subtype = Name("CIDFontType0C")
-        self._add_pdf_obj(program, "fonts")
-        descriptor = font.desc
-        descriptor.font_name = Name(name)
-        descriptor.font_file3 = program
-        self._add_pdf_obj(descriptor, "fonts")
-        system = CIDSystemInfo()
-        system.registry = PDFString("Adobe", encrypt=True)
-        system.ordering = PDFString("Identity", encrypt=True)
-        system.supplement = 0
-        self._add_pdf_obj(system, "fonts")
-        widths = {code: g.glyph_width for code, g in glyphs.items()}
-        descendant = PDFFont(subtype="CIDFontType0", base_font=name, d_w=descriptor.missing_width,
-                             w=_cid_font_widths(widths))
-        descendant.c_i_d_system_info = system
-        descendant.font_descriptor = descriptor
-        self._add_pdf_obj(descendant, "fonts")
-        composite = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
-        composite.descendant_fonts = PDFArray([descendant])
-        composite.to_unicode = self._to_unicode(glyphs)
-        self._add_pdf_obj(composite, "fonts")
-        return composite
+        def _embed_cff(self, font: TTFFont, glyphs: dict, cff: bytes):
+            """The objects of a Type0 font over a CIDFontType0 whose CIDs are our codes (Identity-H)."""
+            name = f"{_subset_tag(font, glyphs)}+{font.name}"
+            program = PDFFontStream(contents=cff)
+            program.subtype = Name("CIDFontType0C")
+            self._add_pdf_obj(program, "fonts")
+            descriptor = font.desc
+            descriptor.font_name = Name(name)
+            descriptor.font_file3 = program
+            self._add_pdf_obj(descriptor, "fonts")
+            system = CIDSystemInfo()
+            system.registry = PDFString("Adobe", encrypt=True)
+            system.ordering = PDFString("Identity", encrypt=True)
+            system.supplement = 0
+            self._add_pdf_obj(system, "fonts")
+            widths = {code: g.glyph_width for code, g in glyphs.items()}
+            descendant = PDFFont(subtype="CIDFontType0", base_font=name, d_w=descriptor.missing_width,
+                                 w=_cid_font_widths(widths))
+            descendant.c_i_d_system_info = system
+            descendant.font_descriptor = descriptor
+            self._add_pdf_obj(descendant, "fonts")
+            composite = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
+            composite.descendant_fonts = PDFArray([descendant])
+            composite.to_unicode = self._to_unicode(glyphs)
+            self._add_pdf_obj(composite, "fonts")
+            return composite
 
-    def _to_unicode(self, glyphs: dict) -> PDFContentStream:
-        """The code → text map that makes the PDF's text searchable and extractable."""
-        entries = [f"<{code:04X}> <{''.join(_utf16_hex(u) for u in g.unicode)}>\n"
-                   for code, g in sorted(glyphs.items()) if isinstance(g.unicode, tuple) and g.unicode]
-        cmap = ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-                "/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
-                "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-                "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
-                f"{_build_cmap_blocks(entries, 'bfchar')}"
-                "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
-        stream = PDFContentStream(cmap.encode("latin-1"))
-        self._add_pdf_obj(stream, "fonts")
-        return stream
+        def _to_unicode(self, glyphs: dict) -> PDFContentStream:
+            """The code → text map that makes the PDF's text searchable and extractable."""
+            entries = [f"<{code:04X}> <{''.join(_utf16_hex(u) for u in g.unicode)}>\n"
+                       for code, g in sorted(glyphs.items()) if isinstance(g.unicode, tuple) and g.unicode]
+            cmap = ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                    "/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
+                    "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                    "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+                    f"{_build_cmap_blocks(entries, 'bfchar')}"
+                    "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
+            stream = PDFContentStream(cmap.encode("latin-1"))
+            self._add_pdf_obj(stream, "fonts")
+            return stream
+
+    _PRODUCER = FastFontProducer
+    return _PRODUCER
+
+
+_PRODUCER = None
+
+
+def __getattr__(name: str):
+    if name == "FastFontProducer":  # `from .pdf import FastFontProducer` (booklet_pdf)
+        return _fast_font_producer()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _used_glyphs(font: TTFFont) -> dict:
@@ -1384,6 +1467,7 @@ class Document:
             self.painter = Painter(canvas, writer.painted if reuse else None, writer.stable)
             return
         form = writer.form
+        from fpdf import FPDF
         pdf = FPDF(orientation="L" if form.orientation == "landscape" else "P", unit="mm",
                    format=form.paper)
         pdf.set_auto_page_break(False)
@@ -1536,7 +1620,7 @@ class Document:
     def output(self) -> bytes:
         if isinstance(self.pdf, Canvas):
             return self.pdf.output(self.writer.info)
-        return bytes(self.pdf.output(output_producer_class=FastFontProducer))
+        return bytes(self.pdf.output(output_producer_class=_fast_font_producer()))
 
 
 # --------------------------------------------------------------------------
@@ -1884,6 +1968,7 @@ class FormWriter:
 # fpdf2 would; the file is assembled around the prepared font objects.
 # --------------------------------------------------------------------------
 K = 72 / 25.4  # points per mm
+CONTENT_LEVEL = 1  # deflate level of a page's operators: a third of level 6's time, 5% bigger
 
 
 class Canvas:
@@ -2005,11 +2090,19 @@ class BatchFonts:
             LOG.warning("font %s has no glyph for %r; those characters are not printed", self.parsed[role].name, char)
 
     # -- serialising -------------------------------------------------------------
-    def _font_objects(self, role: str, codes: dict[str, int], first: int) -> list[bytes]:
-        """Type0 font, CIDFont, descriptor, CFF program and ToUnicode as objects ``first``…``first+4``."""
+    def _font_objects(self, role: str, codes: dict[str, int], first: int, per_file: bool = False) -> list[bytes]:
+        """Type0 font, CIDFont, descriptor, CFF program and ToUnicode as objects ``first``…``first+4``.
+
+        A file's own small subset (``per_file``) is stored uncompressed: glyph outlines
+        compress by about a tenth, not worth a deflate per file; the batch's static subsets
+        are compressed once.
+        """
         parsed = self.parsed[role]
         glyphs = [(code, self.glyphs[role][ord(char)]) for char, code in codes.items()]
-        cff = zlib.compress(self.sources[role].subset(glyphs) if glyphs else self.sources[role].subset([]), 6)
+        cff = self.sources[role].subset(glyphs)
+        cff_keys = "/Subtype /CIDFontType0C"
+        if not per_file:
+            cff, cff_keys = zlib.compress(cff, 6), cff_keys + " /Filter /FlateDecode"
         tag = _tag(f"{parsed.name}{sorted(glyphs)}")
         name = f"{tag}+{parsed.name}"
         d = parsed.desc
@@ -2025,7 +2118,7 @@ class BatchFonts:
             f"<</Type /FontDescriptor /FontName /{name} /Ascent {d.ascent} /Descent {d.descent} "
             f"/CapHeight {d.cap_height} /Flags {getattr(d.flags, 'value', d.flags)} /FontBBox {d.font_b_box} /ItalicAngle {d.italic_angle} "
             f"/StemV {d.stem_v} /MissingWidth {d.missing_width} /FontFile3 {n + 3} 0 R>>".encode(),
-            _stream(cff, "/Subtype /CIDFontType0C /Filter /FlateDecode"),
+            _stream(cff, cff_keys),
             _stream(zlib.compress(tounicode, 6), "/Filter /FlateDecode"),
         ]
 
@@ -2037,7 +2130,7 @@ class BatchFonts:
         refs = dict(self.font_refs)
         for role in self.roles:
             if canvas.extra[role]:
-                made = self._font_objects(role, canvas.extra[role], number)
+                made = self._font_objects(role, canvas.extra[role], number, per_file=True)
                 refs[self.extra_names[role]] = number
                 for body in made:
                     objects[number] = body
@@ -2045,7 +2138,7 @@ class BatchFonts:
         fonts = " ".join(f"/{name} {ref} 0 R" for name, ref in sorted(refs.items()))
         kids = []
         for ops in canvas.pages:
-            content = zlib.compress("\n".join(ops).encode("latin-1"), 6)
+            content = zlib.compress("\n".join(ops).encode("latin-1"), CONTENT_LEVEL)
             objects[number] = _stream(content, "/Filter /FlateDecode")
             objects[number + 1] = (f"<</Type /Page /Parent 2 0 R /MediaBox [0 0 {canvas.w * K:.2f} {canvas.h * K:.2f}] "
                                    f"/Resources <</Font <<{fonts}>> /ProcSet [/PDF /Text]>> "
