@@ -316,9 +316,38 @@ def _validate_ric(text: str) -> None:
 
 @functools.lru_cache(maxsize=8192)
 def _region_counties(code: str) -> str | None:
+    index = _region_index()
+    if index is not None and len(code) == 6 and code.isdigit():
+        province = index.get(code[:2])
+        if province is None:
+            return None
+        own, counties = province
+        return {**own, **counties.get(code[2:], {})}.get("county")
     from stdnum import numdb
     info = {k: v for _, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
     return info.get("county") if info else None
+
+
+@functools.lru_cache(maxsize=1)
+def _region_index() -> dict | None:
+    """stdnum's table of regions as province code -> county code -> properties, or None when
+    the table is not the plain two-level shape this assumes (then stdnum's lookup is used).
+
+    ``numdb.info`` scans a province's few hundred counties on every call; a batch checks
+    thousands of ID numbers from as many regions.  Same answers: entries of one code are
+    merged in order, as ``numdb`` merges them.
+    """
+    from stdnum import numdb
+    index: dict[str, tuple[dict, dict[str, dict]]] = {}
+    for length, low, high, props, children in numdb.get("cn/loc").prefixes:
+        if length != 2 or low != high or low in index:
+            return None
+        counties = index.setdefault(low, (props, {}))[1]
+        for c_length, c_low, c_high, c_props, c_children in children:
+            if c_length != 4 or c_low != c_high or c_children:
+                return None
+            counties.setdefault(c_low, {}).update(c_props)
+    return index
 
 
 def _date(text: str) -> str | None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import parallel
 from .errors import InputError
 from .fill import FillResult, RowCheck
 from .inputs import open_table
@@ -49,8 +51,9 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     The input is streamed twice: a first pass validates every row and keeps only the
     problems and the output names; a second pass reads the rows again and writes each
     record as it completes, so memory does not grow with the number of records.  With
-    ``jobs`` > 1, worker processes (each with its own writer) write chunks of records;
-    the names and the order are the same as with one process.
+    ``jobs`` > 1, worker processes forked after loading check the rows and write the
+    records (`formgen.parallel`; where fork is missing, workers fed chunks of records);
+    the names, the order and the problems reported are the same as with one process.
     """
     table = open_table(data, encoding)
     outdir = _output_folder(outdir)
@@ -60,9 +63,17 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     check.check_unnamed_columns(table.rows())
     result = FillResult([], list(check.problems))
     names = OutputNames(form, edition, fmt, outdir, pattern, merge)
-    if not check.fatal:
+    forked = jobs > 1 and not merge and parallel.available()
+    starts = array("q")  # the first input row of each record, for the workers
+    if check.fatal:
+        pass
+    elif forked and not form.repeat_row():  # one record per row: the rows are checked in parallel
+        starts = parallel.validate(check, table, result, names, jobs)
+    else:
         for record in check.records(table.rows(), result):
             names.add(record)
+            if forked:
+                starts.append(record.source_rows[0])
     if result.errors and not (skip_invalid and names.records and _only_row_errors(result)):
         raise InputError(_summary(data, result))
     report = names.outdir / "invalid-rows.csv"
@@ -73,6 +84,8 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     if merge:
         with atomic_path(names[0]) as tmp:
             writer.write(list(records), tmp)
+    elif forked:
+        parallel.write(_file_writer(writer, names.outdir), check, table, result, names, starts, jobs, progress)
     elif jobs > 1:
         _write_parallel(form, edition, fmt, records, names, jobs, progress)
     else:
@@ -126,12 +139,19 @@ class OutputNames(Sequence):
             self.names.append(safe_child(self.outdir, merged).name)
 
     def add(self, record: Record) -> None:
+        self.add_stem(self.stem(record))
+
+    def stem(self, record: Record) -> str | None:
+        """The --name pattern filled from ``record`` (None without a pattern): what `add_stem` takes."""
+        return _name(self.pattern, record, self.labels) if self.pattern and not self.merge else None
+
+    def add_stem(self, text: str | None) -> None:
         self.records += 1
         if self.merge:
             return
         index = len(self.names) + 1
         fallback = f"{self.form.id}-{index:04d}"
-        stem = safe_filename(_name(self.pattern, record, self.labels), fallback=fallback) if self.pattern else fallback
+        stem = safe_filename(text, fallback=fallback) if self.pattern else fallback
         # Room for "-NNN" and the extension, so numbering never clips a name back to its twin.
         stem = clip_bytes(stem, NAME_BYTES - 16)
         count = self.counts.get(stem.casefold(), 1)  # where the last search for this stem ended

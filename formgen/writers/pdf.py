@@ -715,6 +715,7 @@ class _Fonts:
         self.parsed = {role: _parsed_font(_font_path(role, given), role) for role in FONT_ENV}
         self.widths = {role: font.cw for role, font in self.parsed.items()}
         self._ems: dict[tuple[str, str], float] = {}
+        self._chars: dict[str, frozenset] = {}  # per role, every character the font has
 
     def em(self, role: str, text: str) -> float:
         key = (role, text)
@@ -729,8 +730,16 @@ class _Fonts:
 
     def missing(self, role: str, text: str) -> str:
         """The characters of ``text`` the font has no glyph for (fpdf2 would leave them out)."""
+        if self._printable(role).issuperset(text):  # the usual case, checked for every value
+            return ""
         cmap = self.parsed[role].cmap
         return "".join(dict.fromkeys(c for c in text if ord(c) not in cmap and not c.isspace()))
+
+    def _printable(self, role: str) -> frozenset:
+        chars = self._chars.get(role)
+        if chars is None:
+            chars = self._chars[role] = frozenset(map(chr, self.parsed[role].cmap))
+        return chars
 
     def attach(self, pdf: FPDF) -> None:
         for role, parsed in self.parsed.items():
