@@ -51,6 +51,7 @@ Fillable fields (blank PDFs only; a filled PDF has none)
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 import re
@@ -693,6 +694,7 @@ def _used_glyphs(font: TTFFont) -> dict:
     return {code: glyph for glyph, code in font.subset.items() if glyph is not None}
 
 
+@functools.lru_cache(maxsize=65536)
 def _utf16_hex(code: int) -> str:
     return chr(code).encode("utf-16-be").hex().upper()
 
@@ -1789,7 +1791,10 @@ class FormWriter:
         width = _page_size(form)[0] - 2 * MARGIN
         self.plan = plan_grid(form, self.composer, width)
         self._notes: dict[int, Layout] = {}
-        self.painted: dict = {}  # operators of stable layouts already drawn, for the batch canvas
+        # shortcuts=False: every record laid out and drawn in full (the general path the
+        # shortcuts must match byte for byte; tests compare the two)
+        self.shortcuts = options.get("shortcuts", True)
+        self.painted: dict | None = {} if self.shortcuts else None  # operators of stable layouts already drawn
         # Layouts that live as long as the writer (their ids key `painted`): never freed, so
         # an id is never reused by another layout.
         self.stable: set[int] = {id(laid) for laid in self.plan.static_layouts.values()}
@@ -1818,6 +1823,8 @@ class FormWriter:
         """The layout made by ``make()`` for ``key``, made once.  A part of the form that keeps
         getting new values (names, ID numbers) stops being memoised after `MEMO_PER_PART` of
         them, so memory stays flat; entries are never dropped (their ids stay unique)."""
+        if not self.shortcuts:
+            return make()
         part = self._kept.setdefault(key[0], {})
         laid = part.get(key)
         if laid is None:
@@ -1870,7 +1877,7 @@ class FormWriter:
         """The fast path (`TextRun`) for a cell that is one text-like field whose value, with no
         spaces or line breaks, fits on one line at the body size; None for everything else."""
         field_ = box.whole_field
-        if field_ is None or field_.type not in TEXT_LIKE or slot.blank or box.placed.cell.items \
+        if not self.shortcuts or field_ is None or field_.type not in TEXT_LIKE or slot.blank or box.placed.cell.items \
                 or box.placed.cell.counter:
             return None
         value = slot.value(field_)
@@ -1953,7 +1960,7 @@ class FormWriter:
             raise RenderError("nothing to write: no records")
         canvas = None
         if records is not None and self.batch_fonts is not None:
-            canvas = Canvas(self.batch_fonts, *_canvas_size(self.form))
+            canvas = Canvas(self.batch_fonts, *_canvas_size(self.form), quick=self.shortcuts)
         document = Document(self, blank=records is None, canvas=canvas)
         if records is None:
             document.form_page(None)
@@ -1983,9 +1990,10 @@ CONTENT_LEVEL = 1  # deflate level of a page's operators: a third of level 6's t
 class Canvas:
     """The part of FPDF's interface `Document` and `Painter` use, writing content operators."""
 
-    def __init__(self, fonts: "BatchFonts", w: float, h: float):
+    def __init__(self, fonts: "BatchFonts", w: float, h: float, quick: bool = True):
         self.fonts = fonts
         self.w, self.h = w, h
+        self.quick = quick  # text all in the static subset written in one step (`text`)
         self.pages: list[list[str]] = []
         self.page = 0
         self.line_width = None
@@ -2015,7 +2023,7 @@ class Canvas:
     def text(self, x: float, y: float, text: str) -> None:
         """Text at a baseline; characters outside the static subset switch to the file's own."""
         fonts, role, size = self.fonts, self.family, self.size
-        hexes = fonts.hexes[role]
+        hexes = fonts.hexes[role] if self.quick else {}
         try:  # the usual case, every character in the static subset: one operator
             codes = "".join([hexes[char] for char in text])
         except KeyError:
@@ -2071,6 +2079,7 @@ class BatchFonts:
         self.hexes: dict[str, dict[str, str]] = {}  # char -> its code as written in a text operator
         self.static_objects: list[bytes] = []  # objects 3 onwards: the two static fonts
         self.warned: set[str] = set()
+        self._infos: dict[tuple, bytes] = {}  # the document information dictionary, made once
         number = 3
         self.font_refs = {}
         for role in self.roles:
@@ -2128,8 +2137,15 @@ class BatchFonts:
             f"/CapHeight {d.cap_height} /Flags {getattr(d.flags, 'value', d.flags)} /FontBBox {d.font_b_box} /ItalicAngle {d.italic_angle} "
             f"/StemV {d.stem_v} /MissingWidth {d.missing_width} /FontFile3 {n + 3} 0 R>>".encode(),
             _stream(cff, cff_keys),
-            _stream(zlib.compress(tounicode, 6), "/Filter /FlateDecode"),
+            _stream(tounicode, "") if per_file else _stream(zlib.compress(tounicode, 6), "/Filter /FlateDecode"),
         ]
+
+    def _info(self, info: dict) -> bytes:
+        key = tuple(info.items())
+        made = self._infos.get(key)
+        if made is None:
+            made = self._infos[key] = ("<<" + " ".join(f"/{k} {_pdf_text(v)}" for k, v in info.items()) + ">>").encode()
+        return made
 
     def assemble(self, canvas: Canvas, info: dict) -> bytes:
         objects: dict[int, bytes] = {}
@@ -2155,7 +2171,7 @@ class BatchFonts:
             kids.append(number + 1)
             number += 2
         info_number = number
-        objects[info_number] = ("<<" + " ".join(f"/{k} {_pdf_text(v)}" for k, v in info.items()) + ">>").encode()
+        objects[info_number] = self._info(info)
         objects[1] = b"<</Type /Catalog /Pages 2 0 R /Lang (zh-CN)>>"
         objects[2] = (f"<</Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)}>>").encode()
         out = bytearray(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
@@ -2172,7 +2188,8 @@ class BatchFonts:
 
 
 def _stream(data: bytes, keys: str) -> bytes:
-    return f"<<{keys} /Length {len(data)}>>\nstream\n".encode() + data + b"\nendstream"
+    keys = f"{keys} " if keys else ""
+    return f"<<{keys}/Length {len(data)}>>\nstream\n".encode() + data + b"\nendstream"
 
 
 def _to_unicode(codes: dict[str, int]) -> bytes:
