@@ -163,7 +163,7 @@ class OutputNames(Sequence):
             name = safe_filename(f"{stem}-{count}.{self.fmt}")
         self.used.add(name.casefold())
         self.counts[stem.casefold()] = count
-        self.names.append(safe_child(self.outdir, name).name)
+        self.names.append(safe_child(self.outdir, name, resolved=True).name)
 
     def __len__(self) -> int:
         return len(self.names)

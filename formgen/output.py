@@ -140,10 +140,17 @@ def clip_bytes(text: str, limit: int) -> str:
     return data[:limit].decode("utf-8", errors="ignore")
 
 
-def safe_child(folder: Path, name: str) -> Path:
-    """``folder / name`` with ``name`` reduced to one safe component; never outside ``folder``."""
-    folder = Path(folder).resolve()
-    child = (folder / safe_filename(name)).resolve()
+def safe_child(folder: Path, name: str, resolved: bool = False) -> Path:
+    """``folder / name`` with ``name`` reduced to one safe component; never outside ``folder``.
+
+    ``resolved``: ``folder`` is already resolved (a batch names thousands of files in one
+    folder).  The child is resolved in full only when it exists as a symbolic link: a single
+    safe component can lead elsewhere no other way.
+    """
+    folder = Path(folder) if resolved else Path(folder).resolve()
+    child = folder / safe_filename(name)
+    if os.path.islink(child):
+        child = child.resolve()
     if child.parent != folder:
         raise InputError(f"output name '{name}' would leave the output folder {folder}")
     return child
