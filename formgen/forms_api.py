@@ -13,7 +13,6 @@ from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import parallel
 from .errors import InputError
 from .fill import FillResult, RowCheck
 from .inputs import open_table
@@ -63,6 +62,8 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     check.check_unnamed_columns(table.rows())
     result = FillResult([], list(check.problems))
     names = OutputNames(form, edition, fmt, outdir, pattern, merge)
+    if jobs > 1:
+        from . import parallel  # multiprocessing: imported only for --jobs
     forked = jobs > 1 and not merge and parallel.available()
     starts = array("q")  # the first input row of each record, for the workers
     if check.fatal:

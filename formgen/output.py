@@ -86,8 +86,12 @@ class OutputFolder:
                 raise RenderError(f"cannot write {target}: it is a folder; give a file name") from None
             raise RenderError(f"cannot write {target}: {exc.strerror or exc}") from None
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)

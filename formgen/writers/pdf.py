@@ -294,8 +294,12 @@ def _read_index(data: bytes, pos: int) -> tuple[list[int], int]:
     base = first + (count + 1) * size - 1
     if size in (1, 2, 4):  # a glyph INDEX has 65,000 offsets: unpacked at once
         raw = struct.unpack_from(f">{count + 1}{' BH I'[size]}", data, first)
-    else:
-        raw = [int.from_bytes(data[first + i * size:first + (i + 1) * size], "big") for i in range(count + 1)]
+    else:  # 3 bytes each: spread into 4 (a zero in front) and unpacked the same way
+        packed = bytes(data[first:first + (count + 1) * 3])
+        spread = bytearray(4 * (count + 1))
+        for byte in range(3):
+            spread[byte + 1::4] = packed[byte::3]
+        raw = struct.unpack(f">{count + 1}I", spread)
     offsets = [base + offset for offset in raw]
     return offsets, offsets[-1]
 
@@ -361,7 +365,11 @@ def _write_index(items: list[bytes]) -> bytes:
         offsets.append(offsets[-1] + len(item))
     size = next(n for n in (1, 2, 3, 4) if offsets[-1] < 1 << (8 * n))
     head = len(items).to_bytes(2, "big") + bytes([size])
-    return head + b"".join(o.to_bytes(size, "big") for o in offsets) + b"".join(items)
+    if size == 3:
+        packed = b"".join(o.to_bytes(3, "big") for o in offsets)
+    else:
+        packed = struct.pack(f">{len(offsets)}{' BH I'[size]}", *offsets)
+    return head + packed + b"".join(items)
 
 
 def _subr_bias(count: int) -> int:
@@ -557,10 +565,23 @@ def _cff_source(parsed: TTFFont) -> CffSource | None:
     if key not in _CFF:
         try:
             font = TTFont(parsed.ttffile, fontNumber=parsed.collection_font_number, lazy=True)
-            _CFF[key] = CffSource(font.reader["CFF "]) if "CFF " in font.reader.tables else None
+            _CFF[key] = CffSource(_table_bytes(font, "CFF ")) if "CFF " in font.reader.tables else None
         except (CffUnsupported, KeyError, IndexError, TypeError, ValueError):
             _CFF[key] = None
     return _CFF[key]
+
+
+def _table_bytes(font: TTFont, tag: str):
+    """A table of an uncompressed font file, mapped rather than read: a CJK font's CFF is
+    23 MB, of which a batch touches the glyph index and the glyphs it prints."""
+    reader = font.reader
+    entry = reader.tables[tag]
+    if getattr(reader, "flavor", None) is not None or not hasattr(entry, "offset"):
+        return reader[tag]  # WOFF and the like: fontTools decompresses it
+    import mmap
+    with open(reader.file.name, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    return memoryview(mapped)[entry.offset:entry.offset + entry.length]
 
 
 def _attach_font(pdf: "FPDF", family: str, parsed: "TTFFont | CachedFont") -> None:
