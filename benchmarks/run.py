@@ -84,6 +84,11 @@ def run(command: list[str], cwd: Path = ROOT) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024, output)
 
 
+def best(kept: "Run | None", new: Run) -> Run:
+    """The faster of two runs of the same thing (the machine may be shared)."""
+    return new if kept is None or new.seconds < kept.seconds else kept
+
+
 def formgen(*args) -> list[str]:
     return [sys.executable, "-m", "formgen", *map(str, args)]
 
@@ -155,33 +160,38 @@ class Bench:
 
     # -- 表7 to PDF against LibreOffice ---------------------------------------------
     def pdf(self) -> None:
+        """Each side runs ``--repeat`` times, alternately; the fastest run of each counts."""
         n = self.args.records
-        ours = self.scratch / "pdf-formgen"
-        fast = fill(YIDI, self.yidi_csv, "pdf", ours)
-        pages = count_pages(files(ours, ".pdf"))
-        rate = pages / fast.seconds
-        self.clean(ours)
         label = f"表7 → PDF, {n} records"
         sample = min(self.args.soffice_records, n)
-        if not shutil.which("soffice") or sample == 0:
+        office = shutil.which("soffice") and sample > 0
+        if office:
+            chosen = self.scratch / "soffice-in"
+            chosen.mkdir()
+            for path in files(self.docx_outputs, ".docx")[:sample]:
+                shutil.copy(path, chosen / path.name)
+            profile = self.scratch / "soffice-profile"  # its own profile: never disturbs a running office
+        fast = slow = None
+        for attempt in range(self.args.repeat):
+            ours = self.scratch / f"pdf-formgen-{attempt}"
+            fast = best(fast, fill(YIDI, self.yidi_csv, "pdf", ours))
+            pages = count_pages(files(ours, ".pdf"))
+            if office:
+                converted = self.scratch / f"soffice-out-{attempt}"
+                slow = best(slow, run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                                       "--norestore", "--convert-to", "pdf", "--outdir", converted,
+                                       *files(chosen, ".docx")]))
+                their_pages = count_pages(files(converted, ".pdf"))
+        rate = pages / fast.seconds
+        if not office:
             self.add(Row(label, f"{rate:.0f} pages/s", "LibreOffice: not run" if sample == 0 else
                          "LibreOffice: not installed"))
             return
-        chosen = self.scratch / "soffice-in"
-        chosen.mkdir()
-        for path in files(self.docx_outputs, ".docx")[:sample]:
-            shutil.copy(path, chosen / path.name)
-        converted = self.scratch / "soffice-out"
-        profile = self.scratch / "soffice-profile"  # its own profile: never disturbs a running office
-        slow = run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                    "--convert-to", "pdf", "--outdir", converted, *files(chosen, ".docx")])
-        their_pages = count_pages(files(converted, ".pdf"))
         their_rate = their_pages / slow.seconds
         self.add(Row(label, f"{rate:.0f} pages/s ({pages} pages in {fast.seconds:.2f} s)",
                      f"LibreOffice {their_rate:.1f} pages/s ({their_pages} pages of {sample} records "
                      f"in {slow.seconds:.1f} s)", rate / their_rate, 100,
-                     "one process each (formgen's default --jobs 1)"))
-        self.clean(chosen, converted, profile)
+                     f"one process each (formgen's default --jobs 1); best of {self.args.repeat}"))
 
     # -- 表2 roster to Excel ----------------------------------------------------
     def roster(self) -> None:
@@ -240,14 +250,14 @@ class Bench:
         n = self.args.jobs_records
         fmt = self.args.jobs_format
         data = synth.write_csv(self.scratch / "jobs.csv", synth.YIDI_COLUMNS, synth.yidi_rows(n, seed=7))
-        times = {}
-        for jobs in (1, 2):
-            out = self.scratch / f"jobs-{jobs}"
-            times[jobs] = fill(YIDI, data, fmt, out, "--jobs", jobs).seconds
-            self.clean(out)
+        times = {1: float("inf"), 2: float("inf")}
+        for attempt in range(self.args.repeat):  # alternately; the fastest run of each counts
+            for jobs in (1, 2):
+                out = self.scratch / f"jobs-{jobs}-{attempt}"
+                times[jobs] = min(times[jobs], fill(YIDI, data, fmt, out, "--jobs", jobs).seconds)
         self.add(Row(f"表7 → {fmt.upper()}, {n} records, --jobs 2", f"{times[2]:.2f} s",
                      f"--jobs 1: {times[1]:.2f} s", times[1] / times[2], 1.7,
-                     f"{os.cpu_count()} CPUs"))
+                     f"{os.cpu_count()} CPUs; best of {self.args.repeat}"))
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -351,6 +361,8 @@ def parse_args(argv=None):
     parser.add_argument("--memory-format", default="docx", choices=["docx", "pdf", "xlsx"])
     parser.add_argument("--jobs-records", type=int, default=4000)
     parser.add_argument("--jobs-format", default="pdf", choices=["docx", "pdf", "xlsx"])
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs of each side of the PDF and --jobs rows, alternately; the fastest counts")
     parser.add_argument("--no-build", action="store_true", help="skip `formgen build`")
     parser.add_argument("--only", default="", help="comma-separated steps: docx,pdf,roster,memory,jobs,build")
     parser.add_argument("--quick", action="store_true", help="small numbers: only checks that it all runs")
@@ -359,7 +371,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.soffice_records, args.roster = 6, 0, 20
-        args.memory, args.jobs_records = [10, 30], 8
+        args.memory, args.jobs_records, args.repeat = [10, 30], 8, 1
     return args
 
 

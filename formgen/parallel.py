@@ -132,18 +132,23 @@ def _write_block(first: int, rows: list) -> int:
 # --------------------------------------------------------------------------
 def _run(jobs: int, task, poll=None) -> list:
     """``task(k)`` for k in 0..jobs-1, each in a process forked now; their results in order."""
+    import gc
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_ignore_interrupt) as pool:
-        try:
-            pending = pool.map_async(task, range(jobs), chunksize=1)
-            while not pending.ready():
-                pending.wait(0.2)
-                if poll is not None:
-                    poll()
-            return pending.get()
-        except BaseException:
-            pool.terminate()  # the first error is reported once; the other workers stop
-            raise
+    gc.freeze()  # what is loaded stays shared: the workers' collections never touch (copy) it
+    try:
+        with context.Pool(jobs, initializer=_ignore_interrupt) as pool:
+            try:
+                pending = pool.map_async(task, range(jobs), chunksize=1)
+                while not pending.ready():
+                    pending.wait(0.2)
+                    if poll is not None:
+                        poll()
+                return pending.get()
+            except BaseException:
+                pool.terminate()  # the first error is reported once; the other workers stop
+                raise
+    finally:
+        gc.unfreeze()
 
 
 def _ignore_interrupt() -> None:
