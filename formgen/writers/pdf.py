@@ -61,8 +61,6 @@ from dataclasses import dataclass, field as dataclass_field
 from io import BytesIO
 from pathlib import Path
 
-from fontTools.ttLib import TTCollection, TTFont, TTLibError
-
 from .. import layout
 from ..errors import RenderError
 from ..models import Cell, Form, FormField, Line, Note, Segment
@@ -139,6 +137,7 @@ def _face_index(path: str) -> int:
     """The Simplified Chinese face of a collection (Noto's .ttc holds JP, KR, SC, TC, HK)."""
     if not path.lower().endswith((".ttc", ".otc")):
         return 0
+    from fontTools.ttLib import TTCollection
     names = [face["name"].getDebugName(1) or "" for face in TTCollection(path, lazy=True).fonts]
     return next((i for i, name in enumerate(names) if re.search(r"\bSC\b", name) and "Mono" not in name), 0)
 
@@ -152,9 +151,14 @@ def _parsed_font(path: str, role: str) -> TTFFont:
         if path not in _PARSED:
             _PARSED[path] = _cached_font(path, role) or _parse_font(path, role)
         return _PARSED[path]
-    except (TTLibError, ValueError, OSError, KeyError, AssertionError) as exc:
+    except (_ttlib_error(), ValueError, OSError, KeyError, AssertionError) as exc:
         raise RenderError(f"cannot read the {role} font {path}: {exc}. Fix: point "
                           f"{FONT_ENV[role]} at a TrueType/OpenType font file") from exc
+
+
+def _ttlib_error() -> type:
+    from fontTools.ttLib import TTLibError  # (evaluated only when an exception is being matched)
+    return TTLibError
 
 
 def _parse_font(path: str, role: str) -> "TTFFont":
@@ -564,24 +568,37 @@ def _cff_source(parsed: TTFFont) -> CffSource | None:
     key = (str(parsed.ttffile), parsed.collection_font_number)
     if key not in _CFF:
         try:
-            font = TTFont(parsed.ttffile, fontNumber=parsed.collection_font_number, lazy=True)
-            _CFF[key] = CffSource(_table_bytes(font, "CFF ")) if "CFF " in font.reader.tables else None
-        except (CffUnsupported, KeyError, IndexError, TypeError, ValueError):
+            data = _table_bytes(str(parsed.ttffile), parsed.collection_font_number, "CFF ")
+            _CFF[key] = CffSource(data) if data is not None else None
+        except (CffUnsupported, KeyError, IndexError, TypeError, ValueError, OSError, struct.error):
             _CFF[key] = None
     return _CFF[key]
 
 
-def _table_bytes(font: TTFont, tag: str):
-    """A table of an uncompressed font file, mapped rather than read: a CJK font's CFF is
-    23 MB, of which a batch touches the glyph index and the glyphs it prints."""
-    reader = font.reader
-    entry = reader.tables[tag]
-    if getattr(reader, "flavor", None) is not None or not hasattr(entry, "offset"):
-        return reader[tag]  # WOFF and the like: fontTools decompresses it
+SFNT_VERSIONS = (b"\x00\x01\x00\x00", b"OTTO", b"true")
+
+
+def _table_bytes(path: str, face: int, tag: str):
+    """A table of a font file (face ``face`` of a collection), mapped rather than read: a CJK
+    font's CFF is 23 MB, of which a batch touches the glyph index and the glyphs it prints.
+    The table directory is read here (fontTools is not imported for it); None when the font
+    has no such table.  Other containers (WOFF …) go through fontTools, which unpacks them."""
     import mmap
-    with open(reader.file.name, "rb") as handle:
+    with open(path, "rb") as handle:
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    return memoryview(mapped)[entry.offset:entry.offset + entry.length]
+    start = 0
+    if mapped[:4] == b"ttcf":
+        start = struct.unpack_from(">I", mapped, 12 + 4 * face)[0]
+    if mapped[start:start + 4] not in SFNT_VERSIONS:
+        from fontTools.ttLib import TTFont
+        reader = TTFont(path, fontNumber=face, lazy=True).reader
+        return reader[tag] if tag in reader.tables else None
+    count = struct.unpack_from(">H", mapped, start + 4)[0]
+    for n in range(count):
+        name, _, offset, length = struct.unpack_from(">4sIII", mapped, start + 12 + 16 * n)
+        if name == tag.encode("latin-1"):
+            return memoryview(mapped)[offset:offset + length]
+    return None
 
 
 def _attach_font(pdf: "FPDF", family: str, parsed: "TTFFont | CachedFont") -> None:
@@ -597,6 +614,7 @@ def _attach_font(pdf: "FPDF", family: str, parsed: "TTFFont | CachedFont") -> No
     font.i = len(pdf.fonts) + 1
     font.fontkey = family
     font.desc = copy.copy(parsed.desc)
+    from fontTools.ttLib import TTFont
     font.ttfont = TTFont(parsed.ttffile, fontNumber=parsed.collection_font_number, lazy=True,
                          recalcTimestamp=False, recalcBBoxes=False)
     font.missing_glyphs = []
