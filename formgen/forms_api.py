@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from .inputs import open_table
 from .layout import Record
 from .library import ResolvedEdition
 from .models import Form
-from .output import NAME_BYTES, atomic_path, clip_bytes, safe_child, safe_filename, write_text_atomic
+from .output import NAME_BYTES, OutputFolder, atomic_path, clip_bytes, safe_child, safe_filename, write_text_atomic
 from .writers import form_writer
 
 NAME_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -49,8 +50,9 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     The input is streamed twice: a first pass validates every row and keeps only the
     problems and the output names; a second pass reads the rows again and writes each
     record as it completes, so memory does not grow with the number of records.  With
-    ``jobs`` > 1, worker processes (each with its own writer) write chunks of records;
-    the names and the order are the same as with one process.
+    ``jobs`` > 1, worker processes forked after loading check the rows and write the
+    records (`formgen.parallel`; where fork is missing, workers fed chunks of records);
+    the names, the order and the problems reported are the same as with one process.
     """
     table = open_table(data, encoding)
     outdir = _output_folder(outdir)
@@ -60,25 +62,37 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     check.check_unnamed_columns(table.rows())
     result = FillResult([], list(check.problems))
     names = OutputNames(form, edition, fmt, outdir, pattern, merge)
-    if not check.fatal:
+    if jobs > 1:
+        from . import parallel  # multiprocessing: imported only for --jobs
+    forked = jobs > 1 and not merge and parallel.available()
+    starts = array("q")  # the first input row of each record, for the workers
+    if check.fatal:
+        pass
+    elif forked and not form.repeat_row():  # one record per row: the rows are checked in parallel
+        starts = parallel.validate(check, table, result, names, jobs)
+    else:
         for record in check.records(table.rows(), result):
             names.add(record)
+            if forked:
+                starts.append(record.source_rows[0])
     if result.errors and not (skip_invalid and names.records and _only_row_errors(result)):
         raise InputError(_summary(data, result))
     report = names.outdir / "invalid-rows.csv"
     _refuse_input_as_output(data, names, report)
     _refuse_overwrite(_with_report(names, report if result.invalid_rows else None), overwrite)
     second = FillResult([])  # the second pass finds the same problems: reported once, from the first
-    records = check.records(table.rows(), second)
+    records = check.records(table.rows(), second, checked=result)
     if merge:
         with atomic_path(names[0]) as tmp:
             writer.write(list(records), tmp)
+    elif forked:
+        parallel.write(_file_writer(writer, names.outdir), check, table, result, names, starts, jobs, progress)
     elif jobs > 1:
         _write_parallel(form, edition, fmt, records, names, jobs, progress)
     else:
+        put = _file_writer(writer, names.outdir)
         for done, (record, target) in enumerate(zip(records, names), 1):
-            with atomic_path(target) as tmp:
-                writer.write([record], tmp)
+            put(record, target)
             if progress:
                 progress(done, len(names))
     if result.invalid_rows:
@@ -137,11 +151,18 @@ class OutputNames(Sequence):
         return not self.pattern and not self.merge
 
     def add(self, record: Record) -> None:
+        self.add_stem(self.stem(record))
+
+    def stem(self, record: Record) -> str | None:
+        """The --name pattern filled from ``record`` (None without a pattern): what `add_stem` takes."""
+        return _name(self.pattern, record, self.labels) if self.pattern and not self.merge else None
+
+    def add_stem(self, text: str | None) -> None:
         self.records += 1
         if self.merge or self.by_index:
             return
         index = len(self.names) + 1
-        stem = safe_filename(_name(self.pattern, record, self.labels), fallback=self._fallback(index))
+        stem = safe_filename(text or "", fallback=self._fallback(index))
         # Room for "-NNN" and the extension, so numbering never clips a name back to its twin.
         stem = clip_bytes(stem, NAME_BYTES - 16)
         count = self.counts.get(stem.casefold(), 1)  # where the last search for this stem ended
@@ -153,14 +174,14 @@ class OutputNames(Sequence):
             name = safe_filename(f"{stem}-{count}.{self.fmt}")
         self.used.add(name.casefold())
         self.counts[stem.casefold()] = count
-        self.names.append(safe_child(self.outdir, name).name)
+        self.names.append(safe_child(self.outdir, name, resolved=True).name)
 
     def _fallback(self, index: int) -> str:
         return f"{self.form.id}-{index:04d}"
 
     def _name_at(self, index: int) -> str:
         if self.by_index:
-            return safe_child(self.outdir, safe_filename(f"{self._fallback(index + 1)}.{self.fmt}")).name
+            return safe_child(self.outdir, f"{self._fallback(index + 1)}.{self.fmt}", resolved=True).name
         return self.names[index]
 
     def __contains__(self, name) -> bool:
@@ -234,10 +255,23 @@ def _start_worker(form, edition, fmt) -> None:
 
 def _write_chunk(chunk) -> int:
     writer = _WORKER["writer"]
+    put = _WORKER.get("put") or _WORKER.setdefault("put", _file_writer(writer, Path(chunk[0][1]).parent))
     for record, target in chunk:
+        put(record, target)
+    return len(chunk)
+
+
+def _file_writer(writer, folder: Path):
+    """``put(record, target)``: one record's file, written atomically.  A writer that can
+    render to bytes (PDF) skips the per-file checks of `atomic_path` (`OutputFolder`)."""
+    if hasattr(writer, "to_bytes"):
+        out = OutputFolder(folder)
+        return lambda record, target: out.write(target, writer.to_bytes([record]))
+
+    def put(record, target):
         with atomic_path(Path(target)) as tmp:
             writer.write([record], tmp)
-    return len(chunk)
+    return put
 
 
 def _only_row_errors(result: FillResult) -> bool:

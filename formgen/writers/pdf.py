@@ -27,7 +27,14 @@ Fonts
     variables ``FORMGEN_FONT_SERIF`` / ``FORMGEN_FONT_SANS``.  Fonts are embedded as subsets.
     A font file is parsed once per process; each document gets a light copy of it, and
     CID-keyed CFF fonts (Noto CJK) are subset by ``CffSource`` below in milliseconds instead
-    of fontTools' half second, so a batch costs about 15 ms per filled form.
+    of fontTools' half second.
+
+Batches
+    Filled forms are written without fpdf2 (`Canvas`, `BatchFonts`, end of this module): the
+    static text's font subsets are made once per writer, layouts that depend only on the form
+    or on a value seen before are made once and their operators reused, and a value that
+    fits on one line takes `TextRun`; ``FormWriter(..., shortcuts=False)`` draws every record
+    in full, byte for byte the same (tests compare them).  About 2 ms per filled form.
 
 Boxes
     Every option of a choice, multi_choice or checkbox field is a vector square followed by
@@ -51,28 +58,36 @@ Fillable fields (blank PDFs only; a filled PDF has none)
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 from contextlib import contextmanager
 import os
 import re
+import struct
 import zlib
 from dataclasses import dataclass, field as dataclass_field
 from io import BytesIO
 from pathlib import Path
-
-from fontTools.ttLib import TTCollection, TTFont, TTLibError
-from fpdf import FPDF
-from fpdf.fonts import SubsetMap, TTFFont
-from fpdf.output import (CIDSystemInfo, OutputProducer, PDFContentStream, PDFFont, PDFFontStream,
-                         _build_cmap_blocks, _cid_font_widths)
-from fpdf.syntax import Name, PDFArray, PDFString
-from pypdf import generic as pdfobj
 
 from .. import layout
 from ..errors import RenderError
 from ..models import Cell, Form, FormField, Line, Note, Segment
 
 LOG = logging.getLogger(__name__)
+
+
+class _Lazy:
+    """A module imported on first use: filled forms never need fpdf2 or pypdf."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        from importlib import import_module
+        return getattr(import_module(self._name), attr)
+
+
+pdfobj = _Lazy("pypdf.generic")  # fillable fields of blank forms
 
 # --------------------------------------------------------------------------
 # Measures (millimetres unless the name says pt)
@@ -103,6 +118,8 @@ NO_LINE_START = set("，。、；：？！）》」』”’〉】〕,.;:?!)]}%�
 NO_LINE_END = set("（《「『“‘〈【〔([{")  # never ends a line
 LATIN = re.compile(r"[A-Za-z0-9@#&_\-+=/\\.:%~*{}<>'\"$^|]+|\s+|.", re.S)
 PAPER = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
+SPACE = re.compile(r"\s")
+ALIGN_FACTOR = {"left": 0.0, "center": 0.5, "right": 1.0}
 DATE = FormField(id="date", label="date", type="date")  # for the paper's own 年 月 日
 
 # --------------------------------------------------------------------------
@@ -128,6 +145,7 @@ def _face_index(path: str) -> int:
     """The Simplified Chinese face of a collection (Noto's .ttc holds JP, KR, SC, TC, HK)."""
     if not path.lower().endswith((".ttc", ".otc")):
         return 0
+    from fontTools.ttLib import TTCollection
     names = [face["name"].getDebugName(1) or "" for face in TTCollection(path, lazy=True).fonts]
     return next((i for i, name in enumerate(names) if re.search(r"\bSC\b", name) and "Mono" not in name), 0)
 
@@ -141,12 +159,18 @@ def _parsed_font(path: str, role: str) -> TTFFont:
         if path not in _PARSED:
             _PARSED[path] = _cached_font(path, role) or _parse_font(path, role)
         return _PARSED[path]
-    except (TTLibError, ValueError, OSError, KeyError, AssertionError) as exc:
+    except (_ttlib_error(), ValueError, OSError, KeyError, AssertionError) as exc:
         raise RenderError(f"cannot read the {role} font {path}: {exc}. Fix: point "
                           f"{FONT_ENV[role]} at a TrueType/OpenType font file") from exc
 
 
-def _parse_font(path: str, role: str) -> TTFFont:
+def _ttlib_error() -> type:
+    from fontTools.ttLib import TTLibError  # (evaluated only when an exception is being matched)
+    return TTLibError
+
+
+def _parse_font(path: str, role: str) -> "TTFFont":
+    from fpdf import FPDF
     index = _face_index(path)
     scratch = FPDF()
     scratch.add_font(role, "", path, collection_font_number=index)
@@ -158,52 +182,97 @@ def _parse_font(path: str, role: str) -> TTFFont:
 
 
 # Parsing a CJK font (its face in the collection, cmap, 65,000 widths) takes seconds on every
-# command.  What fpdf2 read from it is pickled under the SHA-256 of the font file's bytes (and
-# fpdf2's version), so another font or an edited file is a new key.  FORMGEN_CACHE=off
-# disables it, as it does the YAML cache; an unreadable entry is ignored and parsed again.
+# command.  What fpdf2 read from it is pickled under a key made of the font file's path, size
+# and modification time (and fpdf2's version), so another font or an edited file is a new
+# key.  FORMGEN_CACHE=off disables it, as it does the YAML cache; an unreadable entry is
+# ignored and parsed again.  An entry holds what filled forms need as plain data
+# (`CachedFont`, read without importing fpdf2) and fpdf2's own object, pickled apart and
+# unpickled only for a document fpdf2 writes (blank forms, booklets).
+CACHE_FORMAT = "2"
+
+
 def _font_cache_file(path: str) -> Path | None:
     import hashlib
-    import fpdf
+    from importlib.metadata import version
     setting = os.environ.get("FORMGEN_CACHE", "")
     if setting.lower() in ("off", "0", "no"):
         return None
     base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
-    digest = hashlib.sha256(fpdf.__version__.encode())
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return base / "fonts" / f"{digest.hexdigest()}.pickle"
+    real = os.path.realpath(path)
+    info = os.stat(real)
+    key = f"{CACHE_FORMAT}|{version('fpdf2')}|{real}|{info.st_size}|{info.st_mtime_ns}"
+    return base / "fonts" / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
 
 
-def _cached_font(path: str, role: str) -> TTFFont | None:
+class CachedFont:
+    """A parsed font as the font cache keeps it: what formgen reads, as plain data.
+
+    Filled forms need only this; `ttffont()` gives fpdf2's object (for `_attach_font`),
+    unpickled on first use.
+    """
+
+    def __init__(self, plain: dict, fpdf_state: bytes, path: str, role: str):
+        from collections import defaultdict
+        from types import SimpleNamespace
+        self.name = plain["name"]
+        self.cmap = plain["cmap"]
+        self.glyph_ids = plain["glyph_ids"]
+        self.collection_font_number = plain["collection_font_number"]
+        self.is_cff, self.is_cid_keyed = plain["is_cff"], plain["is_cid_keyed"]
+        self.desc = SimpleNamespace(**plain["desc"])
+        default_width = self.desc.missing_width
+        self.cw = defaultdict(lambda: default_width, plain["widths"])
+        self.ttffile = Path(path)
+        self.fontkey = role
+        self._fpdf_state = fpdf_state
+        self._ttffont = None
+
+    def ttffont(self) -> "TTFFont":
+        if self._ttffont is None:
+            import pickle
+            from fpdf.fonts import TTFFont
+            font = TTFFont.__new__(TTFFont)
+            for name, value in pickle.loads(self._fpdf_state).items():
+                setattr(font, name, value)
+            font.ttffile = self.ttffile
+            font.fontkey = self.fontkey
+            font.cw = self.cw
+            font.subset = None  # every document attaches its own (`_attach_font`)
+            self._ttffont = font
+        return self._ttffont
+
+
+DESCRIPTOR_KEYS = ("ascent", "descent", "cap_height", "flags", "font_b_box", "italic_angle", "stem_v",
+                   "missing_width")
+
+
+def _cached_font(path: str, role: str) -> CachedFont | None:
     import pickle
-    from collections import defaultdict
     try:
         target = _font_cache_file(path)
         if target is None or not target.is_file():
             return None
-        state, widths, default_width = pickle.loads(target.read_bytes())
-        font = TTFFont.__new__(TTFFont)
-        for name, value in state.items():
-            setattr(font, name, value)
-        font.ttffile = Path(path)
-        font.fontkey = role
-        font.cw = defaultdict(lambda: default_width, widths)
-        font.subset = None  # every document attaches its own (`_attach_font`)
-        return font
+        plain, fpdf_state = pickle.loads(target.read_bytes())
+        return CachedFont(plain, fpdf_state, path, role)
     except Exception:  # a damaged or foreign entry: parse the font instead
         return None
 
 
-def _cache_font(path: str, parsed: TTFFont) -> None:
+def _cache_font(path: str, parsed: "TTFFont") -> None:
     import pickle
+    from fpdf.fonts import TTFFont
     try:
         target = _font_cache_file(path)
         if target is None:
             return
         state = {name: getattr(parsed, name) for name in TTFFont.__slots__
                  if name not in ("cw", "subset") and hasattr(parsed, name)}
-        entry = (state, dict(parsed.cw), parsed.desc.missing_width)
+        desc = {key: getattr(parsed.desc, key) for key in DESCRIPTOR_KEYS}
+        desc["flags"] = getattr(desc["flags"], "value", desc["flags"])
+        plain = {"name": parsed.name, "cmap": parsed.cmap, "glyph_ids": parsed.glyph_ids,
+                 "collection_font_number": parsed.collection_font_number, "is_cff": parsed.is_cff,
+                 "is_cid_keyed": parsed.is_cid_keyed, "desc": desc, "widths": dict(parsed.cw)}
+        entry = (plain, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = target.with_suffix(f".{os.getpid()}.tmp")
         scratch.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
@@ -235,8 +304,15 @@ def _read_index(data: bytes, pos: int) -> tuple[list[int], int]:
     size = data[pos + 2]
     first = pos + 3
     base = first + (count + 1) * size - 1
-    offsets = [base + int.from_bytes(data[first + i * size:first + (i + 1) * size], "big")
-               for i in range(count + 1)]
+    if size in (1, 2, 4):  # a glyph INDEX has 65,000 offsets: unpacked at once
+        raw = struct.unpack_from(f">{count + 1}{' BH I'[size]}", data, first)
+    else:  # 3 bytes each: spread into 4 (a zero in front) and unpacked the same way
+        packed = bytes(data[first:first + (count + 1) * 3])
+        spread = bytearray(4 * (count + 1))
+        for byte in range(3):
+            spread[byte + 1::4] = packed[byte::3]
+        raw = struct.unpack(f">{count + 1}I", spread)
+    offsets = [base + offset for offset in raw]
     return offsets, offsets[-1]
 
 
@@ -301,7 +377,11 @@ def _write_index(items: list[bytes]) -> bytes:
         offsets.append(offsets[-1] + len(item))
     size = next(n for n in (1, 2, 3, 4) if offsets[-1] < 1 << (8 * n))
     head = len(items).to_bytes(2, "big") + bytes([size])
-    return head + b"".join(o.to_bytes(size, "big") for o in offsets) + b"".join(items)
+    if size == 3:
+        packed = b"".join(o.to_bytes(3, "big") for o in offsets)
+    else:
+        packed = struct.pack(f">{len(offsets)}{' BH I'[size]}", *offsets)
+    return head + packed + b"".join(items)
 
 
 def _subr_bias(count: int) -> int:
@@ -496,23 +576,53 @@ def _cff_source(parsed: TTFFont) -> CffSource | None:
     key = (str(parsed.ttffile), parsed.collection_font_number)
     if key not in _CFF:
         try:
-            font = TTFont(parsed.ttffile, fontNumber=parsed.collection_font_number, lazy=True)
-            _CFF[key] = CffSource(font.reader["CFF "]) if "CFF " in font.reader.tables else None
-        except (CffUnsupported, KeyError, IndexError, TypeError, ValueError):
+            data = _table_bytes(str(parsed.ttffile), parsed.collection_font_number, "CFF ")
+            _CFF[key] = CffSource(data) if data is not None else None
+        except (CffUnsupported, KeyError, IndexError, TypeError, ValueError, OSError, struct.error):
             _CFF[key] = None
     return _CFF[key]
 
 
-def _attach_font(pdf: FPDF, family: str, parsed: TTFFont) -> None:
+SFNT_VERSIONS = (b"\x00\x01\x00\x00", b"OTTO", b"true")
+
+
+def _table_bytes(path: str, face: int, tag: str):
+    """A table of a font file (face ``face`` of a collection), mapped rather than read: a CJK
+    font's CFF is 23 MB, of which a batch touches the glyph index and the glyphs it prints.
+    The table directory is read here (fontTools is not imported for it); None when the font
+    has no such table.  Other containers (WOFF …) go through fontTools, which unpacks them."""
+    import mmap
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    start = 0
+    if mapped[:4] == b"ttcf":
+        start = struct.unpack_from(">I", mapped, 12 + 4 * face)[0]
+    if mapped[start:start + 4] not in SFNT_VERSIONS:
+        from fontTools.ttLib import TTFont
+        reader = TTFont(path, fontNumber=face, lazy=True).reader
+        return reader[tag] if tag in reader.tables else None
+    count = struct.unpack_from(">H", mapped, start + 4)[0]
+    for n in range(count):
+        name, _, offset, length = struct.unpack_from(">4sIII", mapped, start + 12 + 16 * n)
+        if name == tag.encode("latin-1"):
+            return memoryview(mapped)[offset:offset + length]
+    return None
+
+
+def _attach_font(pdf: "FPDF", family: str, parsed: "TTFFont | CachedFont") -> None:
     """Give ``pdf`` its own copy of a parsed font.
 
     The tables read from the file (cmap, widths) are shared; the subset, the descriptor and
     the fontTools object are per document (fpdf2 subsets that object in place when writing).
     """
+    from fpdf.fonts import SubsetMap
+    if isinstance(parsed, CachedFont):
+        parsed = parsed.ttffont()
     font = copy.copy(parsed)
     font.i = len(pdf.fonts) + 1
     font.fontkey = family
     font.desc = copy.copy(parsed.desc)
+    from fontTools.ttLib import TTFont
     font.ttfont = TTFont(parsed.ttffile, fontNumber=parsed.collection_font_number, lazy=True,
                          recalcTimestamp=False, recalcBBoxes=False)
     font.missing_glyphs = []
@@ -526,82 +636,104 @@ def _attach_font(pdf: FPDF, family: str, parsed: TTFFont) -> None:
         pdf.formgen_cff_sources[family] = source
 
 
-class FastFontProducer(OutputProducer):
-    """fpdf2's PDF producer, embedding our CID-keyed CFF fonts with ``CffSource.subset``.
+def _fast_font_producer():
+    """fpdf2's producer class with our CFF embedding (defined on first use: fpdf2 is imported
+    only by documents it writes)."""
+    global _PRODUCER
+    if _PRODUCER is not None:
+        return _PRODUCER
+    from fpdf.output import (CIDSystemInfo, OutputProducer, PDFContentStream, PDFFont, PDFFontStream,
+                             _build_cmap_blocks, _cid_font_widths)
+    from fpdf.syntax import Name, PDFArray, PDFString
 
-    fpdf2 documents ``output(output_producer_class=…)`` for custom producers; the fonts it
-    does not know (everything but ours) still go through its own ``_add_fonts``.
-    """
+    class FastFontProducer(OutputProducer):
+        """fpdf2's PDF producer, embedding our CID-keyed CFF fonts with ``CffSource.subset``.
 
-    def _add_fonts(self, *args, **kwargs):
-        registry = self.fpdf.fonts  # a dict owned by fpdf2: emptied of ours for its own call
-        programs = {}
-        for key, source in getattr(self.fpdf, "formgen_cff_sources", {}).items():
-            glyphs = _used_glyphs(registry[key])
+        fpdf2 documents ``output(output_producer_class=…)`` for custom producers; the fonts it
+        does not know (everything but ours) still go through its own ``_add_fonts``.
+        """
+
+        def _add_fonts(self, *args, **kwargs):
+            registry = self.fpdf.fonts  # a dict owned by fpdf2: emptied of ours for its own call
+            programs = {}
+            for key, source in getattr(self.fpdf, "formgen_cff_sources", {}).items():
+                glyphs = _used_glyphs(registry[key])
+                try:
+                    program = source.subset([(code, glyph.glyph_id) for code, glyph in glyphs.items() if code])
+                    programs[key] = (glyphs, program)
+                except (CffUnsupported, IndexError, ValueError):
+                    continue  # fpdf2 embeds this one itself (slower, same result)
+            all_fonts = dict(registry)
+            for key in programs:
+                del registry[key]
             try:
-                program = source.subset([(code, glyph.glyph_id) for code, glyph in glyphs.items() if code])
-                programs[key] = (glyphs, program)
-            except (CffUnsupported, IndexError, ValueError):
-                continue  # fpdf2 embeds this one itself (slower, same result)
-        all_fonts = dict(registry)
-        for key in programs:
-            del registry[key]
-        try:
-            objects = super()._add_fonts(*args, **kwargs)
-        finally:
-            registry.clear()
-            registry.update(all_fonts)
-        for key, (glyphs, program) in programs.items():
-            font = all_fonts[key]
-            if font.missing_glyphs:  # as fpdf2 reports it for the fonts it embeds
-                missing = "".join(chr(c) for c in font.missing_glyphs[:20])
-                LOG.warning("font %s has no glyph for %r; those characters are not printed", font.name, missing)
-            objects[font.i] = self._embed_cff(font, glyphs, program)
-            font.subset.pick.cache_clear()  # these caches are per class: free this document's glyphs
-            font.subset.get_glyph.cache_clear()
-            font.close()  # the font file handle opened for this document
-        return objects
+                objects = super()._add_fonts(*args, **kwargs)
+            finally:
+                registry.clear()
+                registry.update(all_fonts)
+            for key, (glyphs, program) in programs.items():
+                font = all_fonts[key]
+                if font.missing_glyphs:  # as fpdf2 reports it for the fonts it embeds
+                    missing = "".join(chr(c) for c in font.missing_glyphs[:20])
+                    LOG.warning("font %s has no glyph for %r; those characters are not printed", font.name, missing)
+                objects[font.i] = self._embed_cff(font, glyphs, program)
+                font.subset.pick.cache_clear()  # these caches are per class: free this document's glyphs
+                font.subset.get_glyph.cache_clear()
+                font.close()  # the font file handle opened for this document
+            return objects
 
-    def _embed_cff(self, font: TTFFont, glyphs: dict, cff: bytes):
-        """The objects of a Type0 font over a CIDFontType0 whose CIDs are our codes (Identity-H)."""
-        name = f"{_subset_tag(font, glyphs)}+{font.name}"
-        program = PDFFontStream(contents=cff)
-        program.subtype = Name("CIDFontType0C")
-        self._add_pdf_obj(program, "fonts")
-        descriptor = font.desc
-        descriptor.font_name = Name(name)
-        descriptor.font_file3 = program
-        self._add_pdf_obj(descriptor, "fonts")
-        system = CIDSystemInfo()
-        system.registry = PDFString("Adobe", encrypt=True)
-        system.ordering = PDFString("Identity", encrypt=True)
-        system.supplement = 0
-        self._add_pdf_obj(system, "fonts")
-        widths = {code: g.glyph_width for code, g in glyphs.items()}
-        descendant = PDFFont(subtype="CIDFontType0", base_font=name, d_w=descriptor.missing_width,
-                             w=_cid_font_widths(widths))
-        descendant.c_i_d_system_info = system
-        descendant.font_descriptor = descriptor
-        self._add_pdf_obj(descendant, "fonts")
-        composite = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
-        composite.descendant_fonts = PDFArray([descendant])
-        composite.to_unicode = self._to_unicode(glyphs)
-        self._add_pdf_obj(composite, "fonts")
-        return composite
+        def _embed_cff(self, font: TTFFont, glyphs: dict, cff: bytes):
+            """The objects of a Type0 font over a CIDFontType0 whose CIDs are our codes (Identity-H)."""
+            name = f"{_subset_tag(font, glyphs)}+{font.name}"
+            program = PDFFontStream(contents=cff)
+            program.subtype = Name("CIDFontType0C")
+            self._add_pdf_obj(program, "fonts")
+            descriptor = font.desc
+            descriptor.font_name = Name(name)
+            descriptor.font_file3 = program
+            self._add_pdf_obj(descriptor, "fonts")
+            system = CIDSystemInfo()
+            system.registry = PDFString("Adobe", encrypt=True)
+            system.ordering = PDFString("Identity", encrypt=True)
+            system.supplement = 0
+            self._add_pdf_obj(system, "fonts")
+            widths = {code: g.glyph_width for code, g in glyphs.items()}
+            descendant = PDFFont(subtype="CIDFontType0", base_font=name, d_w=descriptor.missing_width,
+                                 w=_cid_font_widths(widths))
+            descendant.c_i_d_system_info = system
+            descendant.font_descriptor = descriptor
+            self._add_pdf_obj(descendant, "fonts")
+            composite = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
+            composite.descendant_fonts = PDFArray([descendant])
+            composite.to_unicode = self._to_unicode(glyphs)
+            self._add_pdf_obj(composite, "fonts")
+            return composite
 
-    def _to_unicode(self, glyphs: dict) -> PDFContentStream:
-        """The code → text map that makes the PDF's text searchable and extractable."""
-        entries = [f"<{code:04X}> <{''.join(_utf16_hex(u) for u in g.unicode)}>\n"
-                   for code, g in sorted(glyphs.items()) if isinstance(g.unicode, tuple) and g.unicode]
-        cmap = ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-                "/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
-                "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-                "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
-                f"{_build_cmap_blocks(entries, 'bfchar')}"
-                "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
-        stream = PDFContentStream(cmap.encode("latin-1"))
-        self._add_pdf_obj(stream, "fonts")
-        return stream
+        def _to_unicode(self, glyphs: dict) -> PDFContentStream:
+            """The code → text map that makes the PDF's text searchable and extractable."""
+            entries = [f"<{code:04X}> <{''.join(_utf16_hex(u) for u in g.unicode)}>\n"
+                       for code, g in sorted(glyphs.items()) if isinstance(g.unicode, tuple) and g.unicode]
+            cmap = ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                    "/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
+                    "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                    "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+                    f"{_build_cmap_blocks(entries, 'bfchar')}"
+                    "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
+            stream = PDFContentStream(cmap.encode("latin-1"))
+            self._add_pdf_obj(stream, "fonts")
+            return stream
+
+    _PRODUCER = FastFontProducer
+    return _PRODUCER
+
+
+_PRODUCER = None
+
+
+def __getattr__(name: str):
+    if name == "FastFontProducer":  # `from .pdf import FastFontProducer` (booklet_pdf)
+        return _fast_font_producer()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _used_glyphs(font: TTFFont) -> dict:
@@ -609,6 +741,7 @@ def _used_glyphs(font: TTFFont) -> dict:
     return {code: glyph for glyph, code in font.subset.items() if glyph is not None}
 
 
+@functools.lru_cache(maxsize=65536)
 def _utf16_hex(code: int) -> str:
     return chr(code).encode("utf-16-be").hex().upper()
 
@@ -631,6 +764,7 @@ class _Fonts:
         self.parsed = {role: _parsed_font(_font_path(role, given), role) for role in FONT_ENV}
         self.widths = {role: font.cw for role, font in self.parsed.items()}
         self._ems: dict[tuple[str, str], float] = {}
+        self._chars: dict[str, frozenset] = {}  # per role, every character the font has
 
     def em(self, role: str, text: str) -> float:
         key = (role, text)
@@ -645,8 +779,16 @@ class _Fonts:
 
     def missing(self, role: str, text: str) -> str:
         """The characters of ``text`` the font has no glyph for (fpdf2 would leave them out)."""
+        if self._printable(role).issuperset(text):  # the usual case, checked for every value
+            return ""
         cmap = self.parsed[role].cmap
         return "".join(dict.fromkeys(c for c in text if ord(c) not in cmap and not c.isspace()))
+
+    def _printable(self, role: str) -> frozenset:
+        chars = self._chars.get(role)
+        if chars is None:
+            chars = self._chars[role] = frozenset(map(chr, self.parsed[role].cmap))
+        return chars
 
     def attach(self, pdf: FPDF) -> None:
         for role, parsed in self.parsed.items():
@@ -708,9 +850,11 @@ class Layout:
         return len(self.lines) * self.line_height
 
 
-def layout_text(laid: Layout) -> str:
+def layout_text(laid: "Layout | TextRun") -> str:
     """What a laid-out text reads as: its characters and spaces, boxes as □/☑, typed line
     breaks kept, lines wrapped to fit run together."""
+    if isinstance(laid, TextRun):  # one run of plain text: no atoms to walk
+        return laid.text
     out = []
     for line in laid.lines:
         for atom, _, _ in line.items:
@@ -723,6 +867,37 @@ def layout_text(laid: Layout) -> str:
     return "".join(out)
 
 
+class TextRun:
+    """A value that fits on one line of its cell: a `Layout` of one run of body text.
+
+    The fast path for the values that change with every record (names, ID numbers,
+    addresses): no atoms are made and the run is drawn with one ``text`` call.  It gives
+    exactly what `lay_out` and `Painter` give for the same value (`FormWriter.text_run`
+    says when it applies; ``lines`` is the general path's, for whoever asks).
+    """
+
+    __slots__ = ("text", "x", "size", "width", "align", "font", "composer", "_lines")
+
+    def __init__(self, text: str, x: float, size: float, width: float, align: str, composer: "Composer"):
+        self.text, self.x, self.size, self.width, self.align = text, x, size, width, align
+        self.font, self.composer, self._lines = "serif", composer, None
+
+    @property
+    def line_height(self) -> float:
+        return self.size * PT * LINE_EM
+
+    @property
+    def height(self) -> float:
+        return 1 * self.line_height  # as Layout.height: len(lines) * line_height
+
+    @property
+    def lines(self) -> list[LaidLine]:
+        if self._lines is None:
+            self._lines = lay_out([Para(self.composer.text(self.text, self.font))], self.width, self.size,
+                                  self.align).lines
+        return self._lines
+
+
 def lay_out(paras: list[Para], width: float, size: float, align: str) -> Layout:
     unit = size * PT
     lines = []
@@ -733,15 +908,20 @@ def lay_out(paras: list[Para], width: float, size: float, align: str) -> Layout:
 
 
 def _break_lines(para: Para, width: float, unit: float) -> list[list[tuple[Atom, float]]]:
-    """Greedy line breaking; an atom wider than a line is split (text) or narrowed (blank)."""
+    """Greedy line breaking; an atom wider than a line is split (text) or narrowed (blank).
+
+    ``used`` is the current line's width, kept as a running total: the same additions in the
+    same order as ``_used(line)``, so the same floats, without summing the line per atom.
+    """
     lines: list[list[tuple[Atom, float]]] = [[]]
     indent = 0.0
+    used = 0.0
     pending = list(reversed(para.atoms))
     while pending:
         atom = pending.pop()
         if atom.kind == "newline":
             lines.append([])
-            indent = 0.0
+            indent = used = 0.0
             continue
         line = lines[-1]
         room = width - indent
@@ -751,15 +931,19 @@ def _break_lines(para: Para, width: float, unit: float) -> list[list[tuple[Atom,
         if w > room and atom.kind == "text" and len(atom.text) > 1:
             pending += reversed(_split(atom))
             continue
-        if line and _used(line) + w > room + 1e-6:
+        if line and used + w > room + 1e-6:
             if atom.kind == "space":
                 lines.append([])
                 indent = para.indent * unit
+                used = 0.0
                 continue
             carried = _carry(line, atom)
             lines.append(carried)
+            used = _used(carried)
             indent = para.indent * unit
-        lines[-1].append((atom, min(w, width - indent)))
+        placed = min(w, width - indent)
+        lines[-1].append((atom, placed))
+        used += placed
     return [line for line in map(_trim, lines) if line]
 
 
@@ -848,6 +1032,11 @@ class Slot:
             return field_.id
         first = self.page.first_number if self.page else 1
         return f"{field_.id}_{first + self.placed.repeat_index}"
+
+
+def _frozen(value):
+    """A value as a dictionary key (a multi_choice's list becomes a tuple)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _empty(value) -> bool:
@@ -1222,7 +1411,9 @@ class PlacedWidget:
     multiline: bool = False
 
 
-STATIC_TEXT_OPS = ("BT /F1 ", "BT /F2 ")  # text in the batch's static subsets (`BatchFonts`)
+EXTRA_TEXT_OPS = ("BT /F3 ", "BT /F4 ")  # text in a file's own subsets (`BatchFonts`): never reused
+PAINTED_LIMIT = 20_000  # cached operator lists per writer
+MEMO_PER_PART = 256  # memoised layouts per cell or line of a form (see `FormWriter._memo`)
 
 
 class Painter:
@@ -1231,37 +1422,42 @@ class Painter:
     def __init__(self, pdf: FPDF, painted: dict | None = None, static: set[int] | None = None):
         self.pdf = pdf
         self.widgets: list[PlacedWidget] = []
-        self.painted = painted  # (layout id, x, top) -> operators, kept by the writer for its batch
-        self.static = static or set()  # ids of the writer's static layouts (labels, notes)
+        self.painted = painted  # (layout id, x, top, line width) -> operators, kept by the writer
+        self.static = static or set()  # ids of the writer's stable layouts (labels, notes, memoised cells)
 
     def layout(self, laid: Layout, x: float, top: float) -> None:
         """Draw ``laid`` with its top left at (x, top).
 
-        On a batch canvas, a static layout (a label, a note) drawn at a place it was drawn
-        before gets the same operators again instead of being drawn anew: every filled form
-        of a batch prints the same static text, mostly at the same places.  Only pure text
-        in the static subsets is reused (nothing that depends on the canvas's line width).
+        On a batch canvas, a stable layout (a label, a note, a cell laid out for a value seen
+        before) drawn at a place it was drawn before gets the same operators again instead of
+        being drawn anew: every filled form of a batch prints the same static text and mostly
+        the same ticks, at the same places.  The canvas's line width is part of the key (a
+        box sets it only when it changes) and is restored after; text in a file's own font
+        subsets (F3/F4, codes numbered per file) is never reused.
         """
         if self.painted is None or id(laid) not in self.static:
             self._paint(laid, x, top)
             return
-        key = (id(laid), x, top)
         canvas = self.pdf
+        key = (id(laid), x, top, canvas.line_width)
         hit = self.painted.get(key)
         if hit is not None:
-            ops, canvas.family, canvas.size = hit
+            ops, canvas.family, canvas.size, canvas.line_width = hit
             canvas.pages[-1].extend(ops)
             return
         out, page, widgets = canvas.pages[-1], canvas.page, len(self.widgets)
         start = len(out)
         self._paint(laid, x, top)
         ops = out[start:]
-        if canvas.page == page and len(self.widgets) == widgets and all(op.startswith(STATIC_TEXT_OPS) for op in ops):
-            if len(self.painted) > 10_000:
+        if canvas.page == page and len(self.widgets) == widgets and not any(op.startswith(EXTRA_TEXT_OPS) for op in ops):
+            if len(self.painted) > PAINTED_LIMIT:
                 self.painted.clear()
-            self.painted[key] = (ops, canvas.family, canvas.size)
+            self.painted[key] = (ops, canvas.family, canvas.size, canvas.line_width)
 
     def _paint(self, laid: Layout, x: float, top: float) -> None:
+        if type(laid) is TextRun:
+            self._paint_run(laid, x, top)
+            return
         line_h = laid.line_height
         em = laid.size * PT
         spans: dict[int, list] = {}
@@ -1277,6 +1473,15 @@ class Painter:
                         span[4] = x + ax + w
         for widget, _, left, y, right, h in spans.values():
             self.add_widget(widget, (left, y, right - left, h))
+
+    def _paint_run(self, run: TextRun, x: float, top: float) -> None:
+        """What `_paint` draws for the one line of one text run (same arithmetic, same calls)."""
+        line_h = run.line_height
+        em = run.size * PT
+        y = top + 0 * line_h
+        baseline = y + line_h / 2 + BASELINE_EM * em
+        self.pdf.set_font(run.font, size=run.size)
+        self.pdf.text(x + run.x, baseline, run.text)
 
     def _line(self, line: LaidLine, x: float, y: float, baseline: float, size: float, em: float,
               line_h: float) -> None:
@@ -1342,9 +1547,10 @@ class Document:
         if canvas is not None:  # filled forms of a batch: drawn straight into operators
             self.pdf = canvas
             reuse = type(canvas) is Canvas  # not the probe that collects the static characters
-            self.painter = Painter(canvas, writer.painted if reuse else None, writer.static_ids())
+            self.painter = Painter(canvas, writer.painted if reuse else None, writer.stable)
             return
         form = writer.form
+        from fpdf import FPDF
         pdf = FPDF(orientation="L" if form.orientation == "landscape" else "P", unit="mm",
                    format=form.paper)
         pdf.set_auto_page_break(False)
@@ -1383,9 +1589,9 @@ class Document:
                   laid: Layout | None = None) -> None:
         """Full-width text, line by line, continuing on a new page when the page is full."""
         laid = laid or lay_out(paras, self.width, size, align)
-        for line in laid.lines:
+        for one in self.writer.line_layouts(laid):
             self.room_for(laid.line_height)
-            self.painter.layout(Layout([line], size), MARGIN, self.y)
+            self.painter.layout(one, MARGIN, self.y)
             self.y += laid.line_height
         self.y += gap_after
 
@@ -1396,26 +1602,20 @@ class Document:
         self.heading()
         slot = Slot(page)
         for line in writer.form.header:
-            self.paragraph([writer.composer.line(line, slot)], BODY_PT, line.align)
+            self.paragraph(None, BODY_PT, line.align, laid=writer.line_layout(line, slot, self.width))
         self.y += 1.5
         self.grid(page)
         self.y += 1.5
         for line in writer.form.footer:
-            self.paragraph([writer.composer.line(line, slot)], BODY_PT, line.align)
+            self.paragraph(None, BODY_PT, line.align, laid=writer.line_layout(line, slot, self.width))
         if writer.form.notes:
             self.y += 1.5
             for index, note in enumerate(writer.form.notes):
                 self.paragraph(None, NOTE_PT, "left", laid=writer.note_layout(index, self.width))
 
     def heading(self) -> None:
-        writer = self.writer
-        if writer.number:
-            self.paragraph([Para(writer.composer.text(writer.number, "sans"))], NUMBER_PT, "left")
-        title = [Para(writer.composer.text(writer.title, "sans"))]
-        self.paragraph(title, TITLE_PT, "center", gap_after=1.0)
-        subtitle = writer.fill(writer.form.subtitle)
-        if subtitle and subtitle not in writer.title:
-            self.paragraph([Para(writer.composer.text(subtitle))], BODY_PT, "center")
+        for laid, gap_after in self.writer.heading_layouts(self.width):
+            self.paragraph(None, laid.size, "left", gap_after=gap_after, laid=laid)
         self.y += 2.0
 
     def grid(self, page: layout.Page | None) -> None:
@@ -1457,7 +1657,21 @@ class Document:
         emit("EMC")
 
     def rules(self, rects: list[tuple[float, float, float, float]]) -> None:
-        """The cells' borders, each line drawn once (overlapping strokes print heavier)."""
+        """The cells' borders, each line drawn once (overlapping strokes print heavier).
+
+        On a batch canvas the operators are kept per set of rectangles: a grid whose rows
+        kept their heights (nearly every record) is not merged and written again.
+        """
+        cache = self.painter.painted
+        if cache is not None:
+            key = ("rules", tuple(rects), self.pdf.line_width)
+            hit = cache.get(key)
+            if hit is not None:
+                ops, self.pdf.line_width = hit
+                self.pdf.pages[-1].extend(ops)
+                return
+            out = self.pdf.pages[-1]
+            start = len(out)
         self.pdf.set_line_width(GRID_LINE)
         half = GRID_LINE / 2  # reach into the corners
         for (x1, y1, x2, y2) in _merged_edges(rects):
@@ -1465,6 +1679,10 @@ class Document:
                 self.pdf.line(x1 - half, y1, x2 + half, y2)
             else:
                 self.pdf.line(x1, y1 - half, x2, y2 + half)
+        if cache is not None:
+            if len(cache) > PAINTED_LIMIT:
+                cache.clear()
+            cache[key] = (out[start:], self.pdf.line_width)
 
     def cell_layouts(self, page: layout.Page | None, heights: list[float]) -> list[Layout]:
         """Each cell's text at its size; values shrink, then rows grow, so nothing is cut."""
@@ -1476,8 +1694,7 @@ class Document:
             else:
                 placed = box.placed
                 room = sum(heights[placed.row:placed.row + placed.rowspan]) - 2 * PAD_Y
-                paras = composer.cell(placed.cell, Slot(page, placed), box.inner_em, counter(page, placed))
-                laid = fit(paras, box.width - 2 * PAD_X, room, BODY_PT, box.align, shrink=page is not None)
+                laid = self.writer.cell_layout(index, box, Slot(page, placed), room)
             layouts.append(laid)
             needs.append((box.placed, laid.height + 2 * PAD_Y))
         grow_rows(heights, needs)
@@ -1502,7 +1719,7 @@ class Document:
     def output(self) -> bytes:
         if isinstance(self.pdf, Canvas):
             return self.pdf.output(self.writer.info)
-        return bytes(self.pdf.output(output_producer_class=FastFontProducer))
+        return bytes(self.pdf.output(output_producer_class=_fast_font_producer()))
 
 
 # --------------------------------------------------------------------------
@@ -1662,19 +1879,121 @@ class FormWriter:
         width = _page_size(form)[0] - 2 * MARGIN
         self.plan = plan_grid(form, self.composer, width)
         self._notes: dict[int, Layout] = {}
-        self.painted: dict = {}  # operators of static text already drawn, for the batch canvas
+        # shortcuts=False: every record laid out and drawn in full (the general path the
+        # shortcuts must match byte for byte; tests compare the two)
+        self.shortcuts = options.get("shortcuts", True)
+        self.painted: dict | None = {} if self.shortcuts else None  # operators of stable layouts already drawn
+        # Layouts that live as long as the writer (their ids key `painted`): never freed, so
+        # an id is never reused by another layout.
+        self.stable: set[int] = {id(laid) for laid in self.plan.static_layouts.values()}
+        self._kept: dict = {}  # memoised layouts, by what they are made from
+        self._cell_fields = [[s.field for s in box.placed.cell.all_segments() if s.field is not None]
+                             for box in self.plan.cells]
         self.info = {"Title": self.title, "Author": self.author, "Creator": "formgen", "Producer": "formgen"}
         self.batch_fonts = None if options.get("fpdf") else BatchFonts.build(self)
 
     def note_layout(self, index: int, width: float) -> Layout:
         """A note laid out once per writer: notes are static text, often the longest on the page."""
         if index not in self._notes:
-            self._notes[index] = lay_out(self.composer.note(self.form.notes[index]), width, NOTE_PT, "left")
+            self._notes[index] = self._keep(lay_out(self.composer.note(self.form.notes[index]), width,
+                                                    NOTE_PT, "left"))
         return self._notes[index]
 
     def static_ids(self) -> set[int]:
-        """Ids of the layouts that never change within this writer: labels and notes."""
-        return {id(laid) for laid in self.plan.static_layouts.values()} | {id(laid) for laid in self._notes.values()}
+        """Ids of the layouts that never change within this writer: labels, notes, memoised values."""
+        return self.stable
+
+    def _keep(self, laid: Layout) -> Layout:
+        self.stable.add(id(laid))
+        return laid
+
+    def _memo(self, key, make) -> Layout:
+        """The layout made by ``make()`` for ``key``, made once.  A part of the form that keeps
+        getting new values (names, ID numbers) stops being memoised after `MEMO_PER_PART` of
+        them, so memory stays flat; entries are never dropped (their ids stay unique)."""
+        if not self.shortcuts:
+            return make()
+        part = self._kept.setdefault(key[0], {})
+        laid = part.get(key)
+        if laid is None:
+            laid = make()
+            if len(part) < MEMO_PER_PART:
+                part[key] = self._keep(laid)
+        return laid
+
+    def heading_layouts(self, width: float) -> list[tuple[Layout, float]]:
+        """The edition's number of the form, the title and the subtitle, with the gap after each."""
+        key = ("heading", width)
+        part = self._kept.setdefault("heading", {})
+        if key not in part:
+            text = self.composer.text
+            made = []
+            if self.number:
+                made.append((lay_out([Para(text(self.number, "sans"))], width, NUMBER_PT, "left"), 0.0))
+            made.append((lay_out([Para(text(self.title, "sans"))], width, TITLE_PT, "center"), 1.0))
+            subtitle = self.fill(self.form.subtitle)
+            if subtitle and subtitle not in self.title:
+                made.append((lay_out([Para(text(subtitle))], width, BODY_PT, "center"), 0.0))
+            part[key] = [(self._keep(laid), gap) for laid, gap in made]
+        return part[key]
+
+    def line_layout(self, line: Line, slot: Slot, width: float) -> Layout:
+        """A header or footer line with this page's values (memoised by them on filled forms)."""
+        def make():
+            return lay_out([self.composer.line(line, slot)], width, BODY_PT, line.align)
+        if slot.blank:
+            return make()  # the blank form's widgets are new objects every time
+        values = tuple(_frozen(slot.value(s.field)) for s in line.segments if s.field is not None)
+        return self._memo(("line", id(line), width, values), make)
+
+    def cell_layout(self, index: int, box: "CellBox", slot: Slot, room: float) -> Layout:
+        """A grid cell with this page's values, fitted to ``room`` (memoised by them on filled forms)."""
+        count = counter(slot.page, box.placed)
+
+        def make():
+            fast = self.text_run(box, slot, room)
+            if fast is not None:
+                return fast
+            paras = self.composer.cell(box.placed.cell, slot, box.inner_em, count)
+            return fit(paras, box.width - 2 * PAD_X, room, BODY_PT, box.align, shrink=not slot.blank)
+        if slot.blank:
+            return make()
+        values = tuple(_frozen(slot.value(f)) for f in self._cell_fields[index])
+        return self._memo((index, count, values, room), make)
+
+    def text_run(self, box: "CellBox", slot: Slot, room: float) -> TextRun | None:
+        """The fast path (`TextRun`) for a cell that is one text-like field whose value, with no
+        spaces or line breaks, fits on one line at the body size; None for everything else."""
+        field_ = box.whole_field
+        if not self.shortcuts or field_ is None or field_.type not in TEXT_LIKE or slot.blank or box.placed.cell.items \
+                or box.placed.cell.counter:
+            return None
+        value = slot.value(field_)
+        if not isinstance(value, str) or not value or SPACE.search(value):
+            return None
+        # as `Composer.text` and `_break_lines` measure it: piece by piece, running total
+        unit = BODY_PT * PT
+        width = box.width - 2 * PAD_X
+        em = self.fonts.em
+        used = 0.0
+        for piece in LATIN.findall(value):
+            used += em("serif", piece) * unit
+        # strictly within the line (`_break_lines` would split a piece wider than it)
+        if used > width or 1 * (BODY_PT * PT * LINE_EM) > room + 1e-6:
+            return None
+        factor = ALIGN_FACTOR[box.align]
+        return TextRun(value, max(0.0, (width - used) * factor), BODY_PT, width, box.align, self.composer)
+
+    def line_layouts(self, laid: Layout) -> list[Layout]:
+        """``laid`` as one layout per line (a paragraph may continue on the next page);
+        kept, and so stable, when ``laid`` is."""
+        if id(laid) not in self.stable:
+            return [Layout([line], laid.size) for line in laid.lines]
+        part = self._kept.setdefault("lines", {})
+        lines = part.get(id(laid))
+        if lines is None:
+            lines = part[id(laid)] = [self._keep(Layout([line], laid.size)) for line in laid.lines]
+        return lines
 
     def value_problem(self, field_: FormField, text: str) -> str | None:
         """Checked before anything is written (`fill.build_records`): a value this PDF cannot show.
@@ -1721,9 +2040,15 @@ class FormWriter:
         """The blank form (``records`` None), or every record's pages in order, to ``target``."""
         if records is not None and not records:
             raise RenderError(f"nothing to write to {target}: no records")
+        Path(target).write_bytes(self.to_bytes(records))
+
+    def to_bytes(self, records: list[layout.Record] | None) -> bytes:
+        """The PDF `write` writes, as bytes (a batch writes them with `output.OutputFolder`)."""
+        if records is not None and not records:
+            raise RenderError("nothing to write: no records")
         canvas = None
         if records is not None and self.batch_fonts is not None:
-            canvas = Canvas(self.batch_fonts, *_canvas_size(self.form))
+            canvas = Canvas(self.batch_fonts, *_canvas_size(self.form), quick=self.shortcuts)
         document = Document(self, blank=records is None, canvas=canvas)
         if records is None:
             document.form_page(None)
@@ -1733,7 +2058,7 @@ class FormWriter:
         data = document.output()
         if document.painter.widgets:
             data = add_fields(data, document.painter.widgets)
-        Path(target).write_bytes(data)
+        return data
 
 
 # --------------------------------------------------------------------------
@@ -1747,14 +2072,16 @@ class FormWriter:
 # fpdf2 would; the file is assembled around the prepared font objects.
 # --------------------------------------------------------------------------
 K = 72 / 25.4  # points per mm
+CONTENT_LEVEL = 1  # deflate level of a page's operators: a third of level 6's time, 5% bigger
 
 
 class Canvas:
     """The part of FPDF's interface `Document` and `Painter` use, writing content operators."""
 
-    def __init__(self, fonts: "BatchFonts", w: float, h: float):
+    def __init__(self, fonts: "BatchFonts", w: float, h: float, quick: bool = True):
         self.fonts = fonts
         self.w, self.h = w, h
+        self.quick = quick  # text all in the static subset written in one step (`text`)
         self.pages: list[list[str]] = []
         self.page = 0
         self.line_width = None
@@ -1784,6 +2111,16 @@ class Canvas:
     def text(self, x: float, y: float, text: str) -> None:
         """Text at a baseline; characters outside the static subset switch to the file's own."""
         fonts, role, size = self.fonts, self.family, self.size
+        hexes = fonts.hexes[role] if self.quick else {}
+        try:  # the usual case, every character in the static subset: one operator
+            codes = "".join([hexes[char] for char in text])
+        except KeyError:
+            pass
+        else:
+            if codes:
+                self.pages[-1].append(f"BT /{fonts.names[role]} {size:.2f} Tf {x * K:.2f} {(self.h - y) * K:.2f} Td "
+                                      f"<{codes}> Tj ET")
+            return
         static, extra, widths = fonts.codes[role], self.extra[role], fonts.widths[role]
         out, run, run_font, run_x, cursor = self.pages[-1], [], None, x, x
         for char in text:
@@ -1827,13 +2164,16 @@ class BatchFonts:
         self.names = {"serif": "F1", "sans": "F2"}
         self.extra_names = {"serif": "F3", "sans": "F4"}
         self.codes: dict[str, dict[str, int]] = {}
+        self.hexes: dict[str, dict[str, str]] = {}  # char -> its code as written in a text operator
         self.static_objects: list[bytes] = []  # objects 3 onwards: the two static fonts
         self.warned: set[str] = set()
+        self._infos: dict[tuple, bytes] = {}  # the document information dictionary, made once
         number = 3
         self.font_refs = {}
         for role in self.roles:
             chars = sorted(c for c in static_chars[role] if ord(c) in self.glyphs[role])
             self.codes[role] = {c: n for n, c in enumerate(chars, 1)}
+            self.hexes[role] = {c: f"{n:04X}" for c, n in self.codes[role].items()}
             objects = self._font_objects(role, self.codes[role], number)
             self.font_refs[self.names[role]] = number
             self.static_objects += objects
@@ -1856,11 +2196,19 @@ class BatchFonts:
             LOG.warning("font %s has no glyph for %r; those characters are not printed", self.parsed[role].name, char)
 
     # -- serialising -------------------------------------------------------------
-    def _font_objects(self, role: str, codes: dict[str, int], first: int) -> list[bytes]:
-        """Type0 font, CIDFont, descriptor, CFF program and ToUnicode as objects ``first``…``first+4``."""
+    def _font_objects(self, role: str, codes: dict[str, int], first: int, per_file: bool = False) -> list[bytes]:
+        """Type0 font, CIDFont, descriptor, CFF program and ToUnicode as objects ``first``…``first+4``.
+
+        A file's own small subset (``per_file``) is stored uncompressed: glyph outlines
+        compress by about a tenth, not worth a deflate per file; the batch's static subsets
+        are compressed once.
+        """
         parsed = self.parsed[role]
         glyphs = [(code, self.glyphs[role][ord(char)]) for char, code in codes.items()]
-        cff = zlib.compress(self.sources[role].subset(glyphs) if glyphs else self.sources[role].subset([]), 6)
+        cff = self.sources[role].subset(glyphs)
+        cff_keys = "/Subtype /CIDFontType0C"
+        if not per_file:
+            cff, cff_keys = zlib.compress(cff, 6), cff_keys + " /Filter /FlateDecode"
         tag = _tag(f"{parsed.name}{sorted(glyphs)}")
         name = f"{tag}+{parsed.name}"
         d = parsed.desc
@@ -1876,9 +2224,16 @@ class BatchFonts:
             f"<</Type /FontDescriptor /FontName /{name} /Ascent {d.ascent} /Descent {d.descent} "
             f"/CapHeight {d.cap_height} /Flags {getattr(d.flags, 'value', d.flags)} /FontBBox {d.font_b_box} /ItalicAngle {d.italic_angle} "
             f"/StemV {d.stem_v} /MissingWidth {d.missing_width} /FontFile3 {n + 3} 0 R>>".encode(),
-            _stream(cff, "/Subtype /CIDFontType0C /Filter /FlateDecode"),
-            _stream(zlib.compress(tounicode, 6), "/Filter /FlateDecode"),
+            _stream(cff, cff_keys),
+            _stream(tounicode, "") if per_file else _stream(zlib.compress(tounicode, 6), "/Filter /FlateDecode"),
         ]
+
+    def _info(self, info: dict) -> bytes:
+        key = tuple(info.items())
+        made = self._infos.get(key)
+        if made is None:
+            made = self._infos[key] = ("<<" + " ".join(f"/{k} {_pdf_text(v)}" for k, v in info.items()) + ">>").encode()
+        return made
 
     def assemble(self, canvas: Canvas, info: dict) -> bytes:
         objects: dict[int, bytes] = {}
@@ -1888,7 +2243,7 @@ class BatchFonts:
         refs = dict(self.font_refs)
         for role in self.roles:
             if canvas.extra[role]:
-                made = self._font_objects(role, canvas.extra[role], number)
+                made = self._font_objects(role, canvas.extra[role], number, per_file=True)
                 refs[self.extra_names[role]] = number
                 for body in made:
                     objects[number] = body
@@ -1896,7 +2251,7 @@ class BatchFonts:
         fonts = " ".join(f"/{name} {ref} 0 R" for name, ref in sorted(refs.items()))
         kids = []
         for ops in canvas.pages:
-            content = zlib.compress("\n".join(ops).encode("latin-1"), 6)
+            content = zlib.compress("\n".join(ops).encode("latin-1"), CONTENT_LEVEL)
             objects[number] = _stream(content, "/Filter /FlateDecode")
             objects[number + 1] = (f"<</Type /Page /Parent 2 0 R /MediaBox [0 0 {canvas.w * K:.2f} {canvas.h * K:.2f}] "
                                    f"/Resources <</Font <<{fonts}>> /ProcSet [/PDF /Text]>> "
@@ -1904,7 +2259,7 @@ class BatchFonts:
             kids.append(number + 1)
             number += 2
         info_number = number
-        objects[info_number] = ("<<" + " ".join(f"/{k} {_pdf_text(v)}" for k, v in info.items()) + ">>").encode()
+        objects[info_number] = self._info(info)
         objects[1] = b"<</Type /Catalog /Pages 2 0 R /Lang (zh-CN)>>"
         objects[2] = (f"<</Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)}>>").encode()
         out = bytearray(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
@@ -1921,7 +2276,8 @@ class BatchFonts:
 
 
 def _stream(data: bytes, keys: str) -> bytes:
-    return f"<<{keys} /Length {len(data)}>>\nstream\n".encode() + data + b"\nendstream"
+    keys = f"{keys} " if keys else ""
+    return f"<<{keys}/Length {len(data)}>>\nstream\n".encode() + data + b"\nendstream"
 
 
 def _to_unicode(codes: dict[str, int]) -> bytes:

@@ -465,3 +465,60 @@ def test_text_extraction_reads_the_grid_row_by_row(lib, tmp_path):
     assert any(line.startswith("姓名 ") and " 性别 " in line and " 险种 1.职工医保□2.城乡居民医保☑" in line
                for line in lines), lines
     assert "参保地联系地址 南阳市卧龙区" in text and "新华路22号 就医地联系地址" in text  # the typed break kept
+
+
+# -- the batch's shortcuts print exactly what the general path prints -------------------
+VARIED_TEXTS = ["", "王", "李秀英", "𠮷龘董邦茗", "郑州市金水区" * 3, "郑州市金水区" * 12, "长" * 300,
+                "Room 1203, Building A, No.88 Zhongshan Road", "第一行\n第二行", "A1-B2_C3/D4", "（测试），。",
+                "123456789012345678901234567890", HOSTILE, "　全角空格　", "x" * 40]
+
+
+def varied_yidi_records():
+    """Values that fit one line and values that wrap, shrink or grow the row; rare characters,
+    spaces and line breaks; empty values; every choice ticked in turn; records seen before."""
+    categories = ["异地安置退休人员", "异地长期居住人员", "长驻异地工作人员", "异地转诊人员", "其他", ""]
+    records = []
+    for n, text in enumerate(VARIED_TEXTS * 2):
+        records.append(Record(values={
+            "name": text[:20] or "张三", "gender": "男" if n % 2 else "",
+            "insurance_type": ["职工医保", "城乡居民医保", ""][n % 3],
+            "person_category": categories[n % len(categories)],
+            "person_category_other": text if n % 6 == 4 else "",
+            "registration_type": ["新增", "变更"][n % 2],
+            "id_number": "11010519491231002X", "insured_address": text,
+            "treatment_address": VARIED_TEXTS[-1 - n % len(VARIED_TEXTS)],
+            "phone1": "13800138000", "phone2": "" if n % 3 else "0371-63111116",
+            "dest_province": text[:12], "dest_prefecture": "三亚市", "dest_county": text[-12:],
+            "pledge_business": ["异地安置退休人员备案", "异地长期居住人员", ""][n % 3],
+            "signer": ["本人", "被委托人"][n % 2], "fill_date": "2024年3月1日" if n % 4 else "",
+            "agency_phone": "0377-63111116" if n % 5 == 0 else "", "handle_date": ""}))
+    return records + records[:4]  # the same records again: memoised layouts, reused operators
+
+
+def test_shortcuts_write_the_same_bytes_as_the_general_path(lib, wolong, tmp_path):
+    form = form_of(lib, YIDI)
+    quick, full = pdf.FormWriter(form, wolong), pdf.FormWriter(form, wolong, shortcuts=False)
+    for n, record in enumerate(varied_yidi_records()):
+        assert quick.to_bytes([record]) == full.to_bytes([record]), f"record {n}: {record.values['insured_address']!r}"
+    kept = [laid for part in quick._kept.values() for laid in part.values()]
+    assert any(isinstance(laid, pdf.TextRun) for laid in kept), "the one-run fast path was never taken"
+    assert quick.painted and full.painted is None
+
+
+def test_shortcuts_match_on_rosters_and_boxes(lib, wolong):
+    """Several pages per record (a roster), checkboxes and inline blanks (表15)."""
+    roster = form_of(lib, ROSTER)
+    people = [{"name": text[:10] or "李四", "gender": "女", "id_number": "11010519491231002X",
+               "change_add": n % 2 == 0, "remark": text, "mobile": "13800138000"}
+              for n, text in enumerate(VARIED_TEXTS)]
+    records = [Record(values={"unit_name": text, "flexible_employment": bool(n % 2)}, rows=people[n:])
+               for n, text in enumerate(VARIED_TEXTS[:6])]
+    quick, full = pdf.FormWriter(roster, wolong), pdf.FormWriter(roster, wolong, shortcuts=False)
+    for record in records + records[:2]:
+        assert quick.to_bytes([record]) == full.to_bytes([record])
+    jumin = form_of(lib, JUMIN)
+    quick, full = pdf.FormWriter(jumin, wolong), pdf.FormWriter(jumin, wolong, shortcuts=False)
+    for n, text in enumerate(VARIED_TEXTS * 2):
+        record = Record(values={"name": text[:20], "address": text, "review_pass": n % 2 == 1,
+                                "subsidy_type": ["低保", "特困", "其他", ""][n % 4], "huji_province": text[:10]})
+        assert quick.to_bytes([record]) == full.to_bytes([record]), repr(text)
