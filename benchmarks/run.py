@@ -398,7 +398,8 @@ def parse_args(argv=None):
     parser.add_argument("--roster", type=int, default=10000, help="people on the 表2 roster")
     parser.add_argument("--memory", type=int, nargs=2, default=[10000, 100000], metavar=("SMALL", "LARGE"))
     parser.add_argument("--memory-format", default="docx", choices=["docx", "pdf", "xlsx"])
-    parser.add_argument("--jobs-records", type=int, default=4000)
+    parser.add_argument("--jobs-records", type=int, default=10000,
+                        help="records for the --jobs row: a batch of the size the issue speaks of (tens of thousands)")
     parser.add_argument("--jobs-format", default="pdf", choices=["docx", "pdf", "xlsx"])
     parser.add_argument("--repeat", type=int, default=2,
                         help="runs of each side of the PDF and --jobs rows, alternately; the fastest counts")

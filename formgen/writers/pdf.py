@@ -840,6 +840,7 @@ class LaidLine:
 class Layout:
     lines: list[LaidLine]
     size: float  # pt
+    reading: str | None = dataclass_field(default=None, repr=False, compare=False)  # `layout_text`, once
 
     @property
     def line_height(self) -> float:
@@ -855,6 +856,8 @@ def layout_text(laid: "Layout | TextRun") -> str:
     breaks kept, lines wrapped to fit run together."""
     if isinstance(laid, TextRun):  # one run of plain text: no atoms to walk
         return laid.text
+    if laid.reading is not None:  # a layout reused across a batch (labels, notes, choices) is read once
+        return laid.reading
     out = []
     for line in laid.lines:
         for atom, _, _ in line.items:
@@ -864,7 +867,8 @@ def layout_text(laid: "Layout | TextRun") -> str:
                 out.append("☑" if atom.checked else "□")
             elif atom.kind == "break":
                 out.append("\n")
-    return "".join(out)
+    laid.reading = "".join(out)
+    return laid.reading
 
 
 class TextRun:
