@@ -580,7 +580,59 @@ def _cff_source(parsed: TTFFont) -> CffSource | None:
             _CFF[key] = CffSource(data) if data is not None else None
         except (CffUnsupported, KeyError, IndexError, TypeError, ValueError, OSError, struct.error):
             _CFF[key] = None
+        if _CFF[key] is not None:
+            _load_programs(_CFF[key], *key)
     return _CFF[key]
+
+
+# Inlining a glyph's subroutines costs about half a millisecond; a batch of names meets a
+# thousand or more glyphs.  The programs made are kept beside the font cache (saved when the
+# process ends, merged with what is there) so the next batch starts with them.
+_PROGRAMS_SEEN: dict[tuple[str, int], int] = {}
+
+
+def _programs_file(path: str, face: int) -> Path | None:
+    entry = _font_cache_file(path)
+    return entry.with_name(f"{entry.stem}-{face}.programs") if entry is not None else None
+
+
+def _load_programs(source: CffSource, path: str, face: int) -> None:
+    import atexit
+    import pickle
+    try:
+        target = _programs_file(path, face)
+        if target is None:
+            return
+        if target.is_file():
+            programs = pickle.loads(target.read_bytes())
+            if isinstance(programs, dict):
+                source.flat.update(programs)
+    except Exception:  # a damaged entry: glyphs are inlined again
+        pass
+    _PROGRAMS_SEEN[(path, face)] = len(source.flat)
+    atexit.register(_save_programs, source, path, face)
+
+
+def _save_programs(source: CffSource, path: str, face: int) -> None:
+    import pickle
+    if len(source.flat) <= _PROGRAMS_SEEN.get((path, face), 0):
+        return
+    try:
+        target = _programs_file(path, face)
+        if target is None:
+            return
+        programs = dict(source.flat)
+        if target.is_file():  # another run may have added glyphs meanwhile
+            try:
+                programs = {**pickle.loads(target.read_bytes()), **programs}
+            except Exception:
+                pass
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_bytes(pickle.dumps(programs, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(scratch, target)  # atomic: concurrent runs never read half an entry
+    except (OSError, pickle.PicklingError):
+        pass
 
 
 SFNT_VERSIONS = (b"\x00\x01\x00\x00", b"OTTO", b"true")

@@ -522,3 +522,22 @@ def test_shortcuts_match_on_rosters_and_boxes(lib, wolong):
         record = Record(values={"name": text[:20], "address": text, "review_pass": n % 2 == 1,
                                 "subsidy_type": ["低保", "特困", "其他", ""][n % 4], "huji_province": text[:10]})
         assert quick.to_bytes([record]) == full.to_bytes([record]), repr(text)
+
+
+def test_glyph_programs_are_kept_for_the_next_batch(tmp_path, monkeypatch):
+    """Inlined glyph programs are saved beside the font cache and read back unchanged."""
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    path = pdf._default_font("serif")
+    face = pdf._face_index(path)
+    data = pdf._table_bytes(path, face, "CFF ")
+    first = pdf.CffSource(data)
+    glyphs = [(1, 1200), (2, 3456), (3, 20000)]
+    made = first.subset(glyphs)
+    monkeypatch.setitem(pdf._PROGRAMS_SEEN, (path, face), 0)
+    pdf._save_programs(first, path, face)
+    assert pdf._programs_file(path, face).is_file()
+    second = pdf.CffSource(data)
+    pdf._load_programs(second, path, face)
+    assert second.flat == first.flat and second.subset(glyphs) == made
+    monkeypatch.setenv("FORMGEN_CACHE", "off")
+    assert pdf._programs_file(path, face) is None
