@@ -60,7 +60,6 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-from contextlib import contextmanager
 import os
 import re
 import struct
@@ -1680,37 +1679,41 @@ class Document:
         heights = list(plan.heights)
         layouts = self.cell_layouts(page, heights)
         tops = [0.0] * len(heights)
-        cells = list(zip(plan.cells, layouts, strict=True))
-        for start, end in row_blocks(len(heights), plan.cells):
+        cells = plan.cells
+        for start, end, members in self.writer.grid_blocks():
             self.room_for(sum(heights[start:end + 1]))
             for r in range(start, end + 1):
                 tops[r] = self.y
                 self.y += heights[r]
             rects = []
-            block = [(box, laid) for box, laid in cells if start <= box.placed.row <= end]
-            with self.reading_order(" ".join(filter(None, (layout_text(laid) for _, laid in block)))):
-                for box, laid in block:
-                    placed = box.placed
-                    rect = (MARGIN + box.x, tops[placed.row], box.width,
-                            sum(heights[placed.row:placed.row + placed.rowspan]))
-                    self.cell(box, laid, *rect)
-                    rects.append(rect)
+            span = self.begin_reading(" ".join([t for t in (layout_text(layouts[i]) for i in members) if t]))
+            for i in members:
+                box = cells[i]
+                placed = box.placed
+                rect = (MARGIN + box.x, tops[placed.row], box.width,
+                        sum(heights[placed.row:placed.row + placed.rowspan]))
+                self.cell(box, layouts[i], *rect)
+                rects.append(rect)
+            if span:
+                self.emit("EMC")
             self.rules(rects)
 
-    @contextmanager
-    def reading_order(self, text: str):
-        """Marked content whose /ActualText is ``text``: text extraction (pdftotext, copy and
-        paste, search) reads a block of rows cell by cell, as a person does, instead of by
-        poppler's column analysis.  What is drawn is unchanged."""
+    def begin_reading(self, text: str) -> bool:
+        """Open marked content whose /ActualText is ``text`` (closed with EMC by the caller when
+        this returns True): text extraction (pdftotext, copy and paste, search) then reads a
+        block of rows cell by cell, as a person does, instead of by poppler's column analysis.
+        What is drawn is unchanged."""
+        if isinstance(self.pdf, _Probe) or not text.strip():
+            return False
+        self.emit(f"/Span <</ActualText <FEFF{text.encode('utf-16-be').hex().upper()}>>> BDC")
+        return True
+
+    def emit(self, operator: str) -> None:
         canvas = self.pdf
-        if isinstance(canvas, _Probe) or not text.strip():
-            yield
-            return
-        begin = f"/Span <</ActualText <FEFF{text.encode('utf-16-be').hex().upper()}>>> BDC"
-        emit = canvas.pages[-1].append if isinstance(canvas, Canvas) else canvas._out  # fpdf2: no public call
-        emit(begin)
-        yield
-        emit("EMC")
+        if isinstance(canvas, Canvas):
+            canvas.pages[-1].append(operator)
+        else:
+            canvas._out(operator)  # fpdf2 has no public call for marked content
 
     def rules(self, rects: list[tuple[float, float, float, float]]) -> None:
         """The cells' borders, each line drawn once (overlapping strokes print heavier).
@@ -1954,6 +1957,14 @@ class FormWriter:
             self._notes[index] = self._keep(lay_out(self.composer.note(self.form.notes[index]), width,
                                                     NOTE_PT, "left"))
         return self._notes[index]
+
+    def grid_blocks(self) -> list[tuple[int, int, list[int]]]:
+        """The grid's blocks of rows (`row_blocks`), each with the indexes of its cells (once)."""
+        if getattr(self, "_grid_blocks", None) is None:
+            cells = self.plan.cells
+            self._grid_blocks = [(start, end, [i for i, box in enumerate(cells) if start <= box.placed.row <= end])
+                                 for start, end in row_blocks(len(self.plan.heights), cells)]
+        return self._grid_blocks
 
     def static_ids(self) -> set[int]:
         """Ids of the layouts that never change within this writer: labels, notes, memoised values."""
