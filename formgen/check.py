@@ -18,10 +18,15 @@ from .models import Flow, Form, Item, Material
 from .yamlio import line_of
 
 
-def open_library(root: Path | None = None) -> Library:
-    """Load, check, and raise `DataError` if anything is wrong: what every command uses."""
+def open_library(root: Path | None = None, editions: list[str] | None = None) -> Library:
+    """Load, check, and raise `DataError` if anything is wrong: what every command uses.
+
+    ``editions``: check only these editions (and the ones they extend), besides every form.
+    A command that works on one edition (fill, blank, booklet) is then neither slowed nor
+    stopped by the others; `formgen check` and `build --all` check them all.
+    """
     library = load_library(root)
-    run_checks(library)
+    run_checks(library, editions)
     library.raise_for_errors()
     return library
 
@@ -34,11 +39,22 @@ def check_all(root: Path | None = None) -> Library:
     return library
 
 
-def run_checks(library: Library) -> None:
+def run_checks(library: Library, editions: list[str] | None = None) -> None:
     for form_id, (tree, display) in library.form_trees.items():
         _check_form(library, library.forms[form_id], tree, display)
-    for edition_id in library.editions:
+    for edition_id in _editions_to_check(library, editions):
         _check_edition(library, edition_id)
+
+
+def _editions_to_check(library: Library, wanted: list[str] | None) -> list[str]:
+    if wanted is None:
+        return list(library.editions)
+    chosen: list[str] = []
+    for edition_id in wanted:
+        while edition_id in library.editions and edition_id not in chosen:
+            chosen.append(edition_id)
+            edition_id = library.editions[edition_id].edition.extends
+    return [e for e in library.editions if e in chosen]
 
 
 # --------------------------------------------------------------------------

@@ -20,9 +20,10 @@ data_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
-def _library(data_dir):
+def _library(data_dir, editions: list[str] | None = None):
+    """The checked library; ``editions``: only these editions' data is checked (all by default)."""
     from .check import open_library
-    return open_library(data_dir)
+    return open_library(data_dir, editions)
 
 
 def _echo_json(value) -> None:
@@ -177,7 +178,7 @@ def blank(form, fmt, edition_id, output, overwrite, data_dir):
     """Write the blank FORM as Word, Excel or fillable PDF."""
     from .forms_api import blank_form, default_blank_name
 
-    library = _library(data_dir)
+    library = _library(data_dir, [edition_id] if edition_id else [])
     the_form, edition = _form_and_edition(library, form, edition_id)
     target = output or Path("output") / (edition_id or "forms") / default_blank_name(the_form, edition, fmt)
     if target.is_dir():
@@ -205,7 +206,7 @@ def fill(form, data, fmt, edition_id, outdir, pattern, merge, encoding, skip_inv
     """Fill FORM once per record of DATA (CSV or XLSX): one file per record, or --merge."""
     from .forms_api import fill_forms
 
-    library = _library(data_dir)
+    library = _library(data_dir, [edition_id] if edition_id else [])
     the_form, edition = _form_and_edition(library, form, edition_id)
     outdir = outdir or Path("output") / (edition_id or "forms") / the_form.id
     def show_progress(done, total):  # only on a terminal: logs and pipes stay clean

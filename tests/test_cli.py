@@ -56,3 +56,19 @@ def test_invalid_data_stops_commands_with_one_line(capsys, mini, monkeypatch):
         main(["editions"])
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown key" in err and "run `formgen check`" in err
+
+
+def test_a_command_on_one_edition_is_not_stopped_by_another_s_errors(run, mini, tmp_path):
+    """fill and blank check the forms and their own edition (with what it extends), not every edition."""
+    import pytest
+    from formgen.errors import DataError
+    county = mini / "editions" / "county" / "edition.yaml"
+    county.write_text(county.read_text(encoding="utf-8").replace("{id: item-b,", "{id: no-such-item,"),
+                      encoding="utf-8")
+    made = run("blank", "sample-form", "--format", "xlsx", "--edition", "prov", "-o", tmp_path / "a.xlsx", data=mini)
+    assert made.exit_code == 0 and (tmp_path / "a.xlsx").is_file()
+    with pytest.raises(DataError, match="no-such-item"):
+        run("blank", "sample-form", "--format", "xlsx", "--edition", "county", "-o", tmp_path / "b.xlsx", data=mini)
+    checked = run("check", data=mini)
+    assert checked.exit_code == 1 and "no-such-item" in checked.output
+    assert not (tmp_path / "b.xlsx").exists()
