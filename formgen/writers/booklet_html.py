@@ -203,6 +203,8 @@ def _cell(cell, person: int | None, fill) -> dict:
     whole = whole and not (person is not None and cell.field.type in ("signature", "seal"))
     if cell.counter:
         pieces = [("text", str((person or 0) + 1))]
+    elif whole and person is not None and cell.field.type == "date":
+        pieces = []  # a roster row's date is written in: no 年 月 日 on every row (as in Word and on paper)
     else:
         pieces = _pieces(cell.all_segments(), fill, whole)
     role = cell.role or ("value" if cell.field else "label")
