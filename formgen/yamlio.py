@@ -79,14 +79,19 @@ def _cache_get(raw: bytes):
 
 def _cache_put(raw: bytes, tree) -> None:
     target = _cache_file(raw)
-    if target is None:
-        return
+    if target is not None:
+        store_pickle(target, tree)
+
+
+def store_pickle(target: Path, value) -> None:
+    """A cache entry written atomically (concurrent runs never read half of one); a cache that
+    cannot be written is no cache, never an error."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = target.with_suffix(f".{os.getpid()}.tmp")
-        scratch.write_bytes(pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(scratch, target)  # atomic: concurrent runs never read half an entry
-    except (OSError, pickle.PicklingError):
+        scratch.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(scratch, target)
+    except (OSError, pickle.PicklingError, AttributeError):
         pass
 
 

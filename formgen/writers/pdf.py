@@ -71,6 +71,7 @@ from pathlib import Path
 from .. import layout
 from ..errors import RenderError
 from ..models import Cell, Form, FormField, Line, Note, Segment
+from ..yamlio import store_pickle
 
 LOG = logging.getLogger(__name__)
 
@@ -272,12 +273,9 @@ def _cache_font(path: str, parsed: "TTFFont") -> None:
                  "collection_font_number": parsed.collection_font_number, "is_cff": parsed.is_cff,
                  "is_cid_keyed": parsed.is_cid_keyed, "desc": desc, "widths": dict(parsed.cw)}
         entry = (plain, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = target.with_suffix(f".{os.getpid()}.tmp")
-        scratch.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(scratch, target)  # atomic: concurrent runs never read half an entry
-    except (OSError, pickle.PicklingError, AttributeError):
-        pass
+    except (pickle.PicklingError, AttributeError, OSError):
+        return
+    store_pickle(target, entry)
 
 
 # --------------------------------------------------------------------------
@@ -626,12 +624,9 @@ def _save_programs(source: CffSource, path: str, face: int) -> None:
                 programs = {**pickle.loads(target.read_bytes()), **programs}
             except Exception:
                 pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = target.with_suffix(f".{os.getpid()}.tmp")
-        scratch.write_bytes(pickle.dumps(programs, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(scratch, target)  # atomic: concurrent runs never read half an entry
-    except (OSError, pickle.PicklingError):
-        pass
+    except OSError:
+        return
+    store_pickle(target, programs)
 
 
 SFNT_VERSIONS = (b"\x00\x01\x00\x00", b"OTTO", b"true")
