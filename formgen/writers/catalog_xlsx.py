@@ -24,13 +24,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from ..library import ResolvedEdition
 from ..models import Item, LegalBasis, Material, Note
 from ..numbering import circled
-from .xlsx import lines_needed, put_text
+from .xlsx import PAPER_SIZE, lines_needed, print_page, put_text
 
 COLUMNS = ["序号", "事项名称", "事项编码", "办理材料", "办理层级", "办理时限", "办理流程", "备注", "设定依据"]
 ALWAYS = {"序号", "事项名称"}
@@ -297,20 +295,9 @@ def draw_notes(sheet, catalog: Catalog, row: int) -> int:
 
 
 def set_print_setup(sheet, columns: list[str], header_row: int, last_row: int) -> None:
-    setup = sheet.page_setup
-    setup.paperSize = 9  # A4
-    setup.orientation = "landscape"
-    setup.fitToWidth = 1
-    setup.fitToHeight = 0  # as many pages as the list needs
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    sheet.print_options.horizontalCentered = True
-    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    sheet.oddFooter.center.text = FOOTER_PAGE_NUMBER
-    sheet.oddFooter.center.font = f"{BODY_FONT_NAME},Regular"
-    sheet.oddFooter.center.size = 10
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.print_area = f"A1:{get_column_letter(len(columns))}{last_row}"
-    sheet.sheet_view.showGridLines = False
+    print_page(sheet, PAPER_SIZE["A4"], "landscape", one_page=False,  # as many pages as the list needs
+               area=f"A1:{get_column_letter(len(columns))}{last_row}", title_rows=f"{header_row}:{header_row}",
+               side_margin=0.4, bottom_margin=0.7)
 
 
 def write_catalog(resolved: ResolvedEdition, target: Path) -> Catalog:

@@ -374,22 +374,32 @@ def hidden_list(sheet, options: list[str], column: int) -> str:
 
 
 def set_print_setup(sheet, form: Form, smap: SheetMap) -> None:
-    setup = sheet.page_setup
-    setup.paperSize = PAPER_SIZE[form.paper]
-    setup.orientation = form.orientation
-    setup.fitToWidth = 1
     # A roster may be lengthened by hand, so it may run onto more pages
     # (with its headings repeated); every other form is one page.
-    setup.fitToHeight = 0 if form.repeat_row() else 1
+    print_page(sheet, PAPER_SIZE[form.paper], form.orientation, one_page=not form.repeat_row(),
+               area=f"A1:{smap.last_column}{smap.last_row}", title_rows=smap.print_title_rows(),
+               side_margin=0.25, bottom_margin=0.6)
+
+
+def print_page(sheet, paper_size: int, orientation: str, *, one_page: bool, area: str, title_rows: str | None,
+               side_margin: float, bottom_margin: float) -> None:
+    """Print setup shared by the form sheets and the 事项清单: fit to the page width (and to one
+    page when ``one_page``), centred, "- N -" in the footer, ``title_rows`` repeated, no grid lines."""
+    setup = sheet.page_setup
+    setup.paperSize = paper_size
+    setup.orientation = orientation
+    setup.fitToWidth = 1
+    setup.fitToHeight = 1 if one_page else 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_options.horizontalCentered = True
-    sheet.page_margins = PageMargins(left=0.25, right=0.25, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+    sheet.page_margins = PageMargins(left=side_margin, right=side_margin, top=0.6, bottom=bottom_margin,
+                                     header=0.3, footer=0.3)
     sheet.oddFooter.center.text = FOOTER_PAGE_NUMBER
     sheet.oddFooter.center.font = f"{BODY_FONT_NAME},Regular"
     sheet.oddFooter.center.size = 10
-    sheet.print_area = f"A1:{smap.last_column}{smap.last_row}"
-    if smap.print_title_rows():
-        sheet.print_title_rows = smap.print_title_rows()
+    sheet.print_area = area
+    if title_rows:
+        sheet.print_title_rows = title_rows
     sheet.sheet_view.showGridLines = False
 
 
