@@ -69,6 +69,7 @@ from lxml.etree import XMLSyntaxError
 
 from ..booklet import Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import RenderError
+from .wordml import set_rpr_font
 
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
@@ -917,27 +918,10 @@ def define_styles(document, text_width_mm: float) -> None:
 def set_doc_defaults(document) -> None:
     styles = document.styles.element
     rpr = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    set_fonts(rpr, BODY_FONT)
+    set_rpr_font(rpr, BODY_FONT, latin_lang="en-US")
     ppr_default = styles.find(qn("w:docDefaults")).find(qn("w:pPrDefault"))
     if ppr_default is not None:
         ppr_default.getparent().remove(ppr_default)
-
-
-def set_fonts(rpr, name: str) -> None:
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for key in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(key), None)  # a theme font would win over the name
-    for key in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(key), name)
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        rpr.append(lang)
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 def paragraph_style(styles, name, font, size, *, before=0, after=0, align=None, keep=False,
@@ -954,7 +938,7 @@ def paragraph_style(styles, name, font, size, *, before=0, after=0, align=None, 
     style.font.bold = False
     style.font.italic = False
     style.font.color.rgb = RGBColor(0, 0, 0)
-    set_fonts(style.element.get_or_add_rPr(), font)
+    set_rpr_font(style.element.get_or_add_rPr(), font, latin_lang="en-US")
     fmt = style.paragraph_format
     fmt.space_before, fmt.space_after = Pt(before), Pt(after)
     fmt.keep_with_next = keep or None

@@ -46,7 +46,6 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from docx.text.paragraph import Paragraph
@@ -57,6 +56,7 @@ from .. import layout
 from ..errors import RenderError, TemplateError
 from ..library import PACKAGE_ROOT
 from ..models import Cell, Form, FormField, Line, Segment
+from .wordml import set_rpr_font
 
 TEMPLATE_DIR = PACKAGE_ROOT / "templates" / "docx"
 
@@ -144,22 +144,6 @@ def set_default_fonts(document) -> None:
     normal = document.styles["Normal"]
     normal.font.size = BODY_SIZE
     set_rpr_font(normal.element.get_or_add_rPr(), BODY_FONT)
-
-
-def set_rpr_font(rpr, name: str) -> None:
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for key in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(key), name)
-    for key in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(key), None)  # a theme font would win over the name
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        rpr.append(lang)
-    lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 def add_run(paragraph, text: str, font: str = BODY_FONT, size=BODY_SIZE, bold=False, underline=False):
