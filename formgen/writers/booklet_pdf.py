@@ -55,7 +55,7 @@ from pypdf.generic import NameObject
 
 from ..booklet import Block, Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import RenderError
-from .pdf import FastFontProducer, _Fonts
+from .pdf import FastFontProducer, _Fonts, begin_actual_text
 
 try:  # the charts module arrives separately; until then charts are not drawn
     from .. import charts as _charts
@@ -987,7 +987,7 @@ def actual_text(pdf: FPDF, text: str):
 
     fpdf2 has no public call for marked content, hence ``_out``.
     """
-    pdf._out(f"/Span <</ActualText <FEFF{text.encode('utf-16-be').hex().upper()}>>> BDC")
+    pdf._out(begin_actual_text(text))
     try:
         yield
     finally:

@@ -1700,7 +1700,7 @@ class Document:
         What is drawn is unchanged."""
         if isinstance(self.pdf, _Probe) or not text.strip():
             return False
-        self.emit(f"/Span <</ActualText <FEFF{text.encode('utf-16-be').hex().upper()}>>> BDC")
+        self.emit(begin_actual_text(text))
         return True
 
     def emit(self, operator: str) -> None:
@@ -2354,7 +2354,14 @@ def _to_unicode(codes: dict[str, int]) -> bytes:
 
 
 def _pdf_text(text: str) -> str:
-    return "<FEFF" + "".join(_utf16_hex(ord(c)) for c in str(text)) + ">"
+    """A PDF text string: UTF-16BE with its byte-order mark, in hex."""
+    return "<FEFF" + str(text).encode("utf-16-be").hex().upper() + ">"
+
+
+def begin_actual_text(text: str) -> str:
+    """The operator opening marked content whose /ActualText is ``text`` (closed by EMC): what
+    text extraction reads for whatever is drawn inside (ISO 32000 §14.9.4)."""
+    return f"/Span <</ActualText {_pdf_text(text)}>> BDC"
 
 
 def _tag(seed: str) -> str:
