@@ -969,21 +969,14 @@ def _finish(chart: flows.Chart, arranger: _Arranger, m: _Metric) -> Layout:
     frames += [(x, y, 0.0, 0.0) for a in arrows for x, y in a.points]
     dx = MARGIN - min((f[0] for f in frames), default=0)
     dy = MARGIN - min((f[1] for f in frames), default=0)
-    for box in boxes:
-        box.x += dx
-        box.y += dy
-    for arrow in arrows:
-        arrow.points = [(x + dx, y + dy) for x, y in arrow.points]
-        if arrow.label_box:
-            lx, ly, lw, lh = arrow.label_box
-            arrow.label_box = (lx + dx, ly + dy, lw, lh)
     width = max((f[0] + f[2] for f in frames), default=0) + dx + MARGIN
-    height = max((f[1] + f[3] for f in frames), default=0) + dy + MARGIN
     caption = _caption(chart, width, m)
     if caption is not None:  # the chart's own title, drawn above it
-        _shift(boxes, arrows, caption.h + m.gap)
+        dy += caption.h + m.gap
+    _shift(boxes, arrows, dx, dy)
+    height = max((f[1] + f[3] for f in frames), default=0) + dy + MARGIN
+    if caption is not None:
         boxes.insert(0, caption)
-        height += caption.h + m.gap
     return Layout(chart.title, width, height, boxes, arrows, m.size, _reading(chart, arrows))
 
 
@@ -1004,14 +997,15 @@ def _caption(chart: flows.Chart, width: float, m: _Metric) -> Box | None:
                bold=True, line_height=line, text=chart.title, framed=False)
 
 
-def _shift(boxes: list[Box], arrows: list[Arrow], dy: float) -> None:
+def _shift(boxes: list[Box], arrows: list[Arrow], dx: float, dy: float) -> None:
     for box in boxes:
+        box.x += dx
         box.y += dy
     for arrow in arrows:
-        arrow.points = [(x, y + dy) for x, y in arrow.points]
+        arrow.points = [(x + dx, y + dy) for x, y in arrow.points]
         if arrow.label_box:
             lx, ly, lw, lh = arrow.label_box
-            arrow.label_box = (lx, ly + dy, lw, lh)
+            arrow.label_box = (lx + dx, ly + dy, lw, lh)
 
 
 def _frame(box: Box) -> tuple[float, float, float, float]:
