@@ -181,7 +181,8 @@ class BookletPDF(FPDF):
             self.set_font("serif", size=size)
         self.set_text_color(60)
         width = self.get_string_width(text)
-        self.text((self.w - width) / 2, g.header_y - 1.8, text)
+        with pagination_artifact(self, "Header"):
+            self.text((self.w - width) / 2, g.header_y - 1.8, text)
         self.set_text_color(0)
         self.set_draw_color(0)
         self.set_line_width(0.4)
@@ -196,7 +197,8 @@ class BookletPDF(FPDF):
         g = self.geometry()
         self.set_font("serif", size=FOOTER_PT)
         text = f"- {label} -"
-        self.text((self.w - self.get_string_width(text)) / 2, g.footer_y, text)
+        with pagination_artifact(self, "Footer"):
+            self.text((self.w - self.get_string_width(text)) / 2, g.footer_y, text)
 
 
 class Typesetter:
@@ -582,11 +584,13 @@ class Typesetter:
         pdf.rect(g.left, self.y, g.text_width, height, style="DF")
         line_height = height - 2 * CELL_PAD_Y
         top = self.y + CELL_PAD_Y
-        self.draw_line(part.heading, g.left + CELL_PAD_X, top, "sans", GROUP_ROW_PT, line_height)
-        if part.code:
-            width = self.width(part.code, "sans", GROUP_ROW_PT)
-            self.draw_line(part.code, g.width - g.right - CELL_PAD_X - width, top, "sans", GROUP_ROW_PT,
-                           line_height)
+        # one span, so that text extraction keeps the code with its group as the table rows are kept
+        with actual_text(pdf, "\n".join(filter(None, [part.heading, part.code]))):
+            self.draw_line(part.heading, g.left + CELL_PAD_X, top, "sans", GROUP_ROW_PT, line_height)
+            if part.code:
+                width = self.width(part.code, "sans", GROUP_ROW_PT)
+                self.draw_line(part.code, g.width - g.right - CELL_PAD_X - width, top, "sans", GROUP_ROW_PT,
+                               line_height)
         self.y += height
 
     def catalog_group_heading(self, part: Part, depth: int) -> None:
@@ -979,6 +983,25 @@ class BookletWriter:
             Path(target).write_bytes(data)
         except OSError as err:
             raise RenderError(f"cannot write {target}: {err.strerror or err}") from err
+
+
+@contextmanager
+def pagination_artifact(pdf: FPDF, subtype: str):
+    """Marks a running header or page number as a pagination artifact, not part of the text.
+
+    A reader copying a passage that runs over a page break, a screen reader, or a search for a
+    phrase that straddles two pages should meet the passage, not "- 7 -" and the edition's name
+    in the middle of it. PDF/UA says so with /Artifact (ISO 32000 §14.8.2.2), which Acrobat
+    honours but poppler (pdftotext, Evince, Okular) does not; the empty /ActualText inside it
+    says the same to poppler. The header and number are still drawn on every page.
+    """
+    pdf._out(f"/Artifact <</Type /Pagination /Subtype /{subtype}>> BDC")
+    pdf._out(begin_actual_text(""))
+    try:
+        yield
+    finally:
+        pdf._out("EMC")
+        pdf._out("EMC")
 
 
 @contextmanager

@@ -109,10 +109,28 @@ def test_page_labels_and_footers(built, edition):
     assert toc and toc[0] == "I"
     body = labels[1 + len(toc):]
     assert body == [str(n) for n in range(1, len(body) + 1)]
-    for index in (1, 1 + len(toc), len(labels) - 1):
-        page_text = pdftotext(path, "-f", str(index + 1), "-l", str(index + 1))
+    for index in (1, 1 + len(toc), len(labels) - 1):  # pypdf reads what is drawn, artifacts too
+        page_text = reader.pages[index].extract_text()
         assert re.search(rf"^-\s*{labels[index]}\s*-$", page_text, re.M), labels[index]
-    assert not re.search(r"^-\s*\w+\s*-$", pdftotext(path, "-f", "1", "-l", "1"), re.M)  # cover: no number
+    assert not re.search(r"^-\s*\w+\s*-$", reader.pages[0].extract_text(), re.M)  # cover: no number
+
+
+@needs_poppler
+def test_running_header_and_page_number_are_pagination_artifacts(built):
+    """Drawn on every page, but a passage copied over a page break reads on without them."""
+    booklet, path = built["henan-flowcharts"]
+    reader = PdfReader(str(path))
+    page = reader.pages[3]
+    content = page.get_contents().get_data()
+    assert content.count(b"/Artifact <</Type /Pagination /Subtype /Header>> BDC") == 1
+    assert content.count(b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC") == 1
+    drawn = page.extract_text()
+    assert booklet.header_text in drawn and re.search(r"^-\s*\d+\s*-$", drawn, re.M)
+    read = pdftotext(path, "-f", "4", "-l", "4")
+    assert booklet.header_text not in read and not re.search(r"^-\s*\d+\s*-$", read, re.M)
+    # the seed runs one item's chart into the next item's title; so does the booklet's text now
+    flat = re.sub(r"\s+", "", pdftotext(path))
+    assert "一次性告知申请人需要补正的全部材料参保人员参保信息查询" in flat
 
 
 @needs_poppler
@@ -195,9 +213,15 @@ def test_forms_are_placed_inside_the_margins(built):
 # (2) the forms: their rows carry /ActualText too, but the seeds' forms were extracted in their own
 #     order (blank rosters as bare numbers, 签字 cells empty);
 #     and a paginated 目录 puts page numbers between the entries the seeds run together (Puyang);
-# (3) page furniture (running header, "- N -", repeated table headers) falls between pages.
+# (3) repeated table headers fall between pages (the running header and "- N -" are pagination
+#     artifacts, which pdftotext skips: see test_running_header_and_page_number_are_pagination_artifacts).
 # The floors guard against regressions; the 97% target is tracked by the xfail test.
-COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 89.5, "puyang": 91.0, "wolong": 94.0, "yunnan": 95.0}
+COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 93.5, "puyang": 91.0, "wolong": 94.5, "yunnan": 97.0}
+SHORT_OF_TARGET = {  # edition: why its PDF stays under 97% (measured 2026-11-23)
+    "henan-flowcharts": "94.4%: the seed runs each chart's labels into the next item (1)",
+    "puyang": "92.0%: item headings between charts the seed runs together, and the 目录's page numbers (1, 2)",
+    "wolong": "95.6%: the forms' grids, chart labels the seed drops into materials, package headings (1, 2)",
+}
 
 
 def seed_coverage(built, edition) -> tuple[float, str]:
@@ -218,9 +242,9 @@ def test_seed_coverage_floor(built, edition):
 
 
 @needs_seeds
-@pytest.mark.xfail(reason="pdftotext's reading order of chart boxes and form grids (see COVERAGE_FLOOR)",
-                   strict=False)
-@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("edition", [
+    pytest.param(e, marks=pytest.mark.xfail(reason=SHORT_OF_TARGET[e], strict=True)) if e in SHORT_OF_TARGET
+    else e for e in EDITIONS])
 def test_seed_coverage_target(built, edition):
     share, report = seed_coverage(built, edition)
     assert share >= 97.0, report
