@@ -125,6 +125,7 @@ def _check_edition(library: Library, edition_id: str) -> None:
     _check_placeholders(library, stored, resolved)
     _check_logo(library, stored, resolved)
     _check_package_source(library, stored, resolved)
+    _check_borrowed_identity(library, edition_id)
 
 
 def _check_form_refs(library, stored, resolved) -> None:
@@ -387,3 +388,91 @@ def _check_package_source(library, stored, resolved) -> None:
                             f"the packages come from edition '{owner}' and print its phones, address and window",
                             f"copy data/editions/{owner}/packages/ into this edition and give each package "
                             "your own contacts", severity="warning"))
+
+
+# --------------------------------------------------------------------------
+# A county's own files must not print another edition's name, address or phones
+# --------------------------------------------------------------------------
+LANDLINE_OR_MOBILE = re.compile(r"(?<!\d)(?:0\d{2,3}-\d{7,8}|1[3-9]\d{9})(?!\d)")
+NAMING_KEYS = {("title",), ("region",), ("bureau",)}  # edition.yaml names its edition, whatever it holds
+REGION_PART = re.compile(r"[^省市县区旗州盟]+[省市县区旗州盟]")
+
+
+def _own_files(stored) -> list[tuple[object, str]]:
+    """The YAML trees an edition's writer wrote: edition.yaml, its item files, its packages."""
+    return ([(stored.tree, stored.display)] + [(i.tree, i.display) for i in stored.items.values()]
+            + list(stored.package_sources))
+
+
+def _strings(node, loc: tuple = ()):
+    """Every printed string in a YAML tree with the key path that leads to it (``remarks:``
+    are maintainers' notes, never printed, and may well compare editions)."""
+    if isinstance(node, str):
+        yield loc, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key != "remarks":
+                yield from _strings(value, loc + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, loc + (index,))
+
+
+def _identity(stored) -> set[str]:
+    """What marks text as this edition's own: its title, bureau and most local place name, and
+    the addresses and phone numbers of each of its files that names the place or the bureau.
+
+    A file that does not say whose it is (a package copied from a neighbour and not yet
+    rewritten) does not make the neighbour's numbers this edition's own.
+    """
+    edition = stored.edition
+    places = REGION_PART.findall(edition.region or "")
+    names = {n for n in (edition.bureau, places[-1] if places else None) if n}
+    marks = names | {edition.title}
+    for tree, _ in _own_files(stored):
+        strings = list(_strings(tree))
+        said = [text for loc, text in strings if loc not in NAMING_KEYS]
+        if not any(name in text for name in names for text in said):
+            continue
+        for loc, text in strings:
+            if loc and loc[-1] == "address":
+                marks.add(text)
+            marks.update(LANDLINE_OR_MOBILE.findall(text))
+    return {m for m in marks if m and len(m) >= 3}
+
+
+def _check_borrowed_identity(library: Library, edition_id: str) -> None:
+    """Warn where an edition's own files name another edition (not one it extends).
+
+    Copying a neighbour's file and forgetting one phone number is the way a county's guide
+    comes to print another county's numbers; only the data can tell, so check says where.
+    """
+    chain = library.chain(edition_id)
+    related = set(chain) | {e for e in library.editions if edition_id in library.chain(e)}
+    inherited = set().union(*(_identity(library.editions[e]) for e in chain[1:]))
+    own = _identity(library.editions[edition_id])
+    foreign = {}
+    for other in sorted(set(library.editions) - related):
+        for mark in _identity(library.editions[other]) - inherited:
+            if mark not in own or not _copied_by(library, other, edition_id):
+                foreign.setdefault(mark, other)
+    if not foreign:
+        return
+    pattern = re.compile("|".join(re.escape(m) for m in sorted(foreign, key=len, reverse=True)))
+    for tree, display in _own_files(library.editions[edition_id]):
+        for loc, text in _strings(tree):
+            match = pattern.search(text)
+            if match:
+                owner = foreign[match.group(0)]
+                library.add(Problem(display, line_of(tree, loc), ".".join(map(str, loc)),
+                                    f"'{match.group(0)}' is also in edition '{owner}' "
+                                    f"({library.editions[owner].edition.bureau}), which this edition does not extend",
+                                    "if it was copied from there, write this edition's own value",
+                                    severity="warning"))
+
+
+def _copied_by(library: Library, original: str, edition_id: str) -> bool:
+    """Whether a mark both editions claim is best read as copied from ``edition_id`` into
+    ``original``: only when ``edition_id`` reproduces a publication (``source:``) and the other
+    does not. Otherwise both are told, since nothing says which one copied."""
+    return bool(library.editions[edition_id].edition.source) and not library.editions[original].edition.source

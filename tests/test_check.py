@@ -235,3 +235,44 @@ def test_cli_check_reports_template_problems(templated, run):
     result = run("check", data=templated)
     assert result.exit_code == 1
     assert "templates/docx/sample-form.docx [tag nmae]: error: tag names 'nmae'" in result.output
+
+
+def add_sibling_county(mini, contacts: str, note: str = "") -> None:
+    """A second county of the same province, written by copying the first one's file."""
+    folder = mini / "editions/sibling"
+    (folder / "items").mkdir(parents=True)
+    (folder / "edition.yaml").write_text(
+        "id: sibling\ntitle: 邻近县医疗保障经办服务指南\nregion: 样例省邻近县\nbureau: 邻近县医疗保障局\n"
+        f"style: flowcharts\nextends: prov\ncontacts: {contacts}\n"
+        "items:\n  - {id: item-b, number: '1'}\n", encoding="utf-8")
+    if note:
+        (folder / "items/01-b.yaml").write_text(f"id: item-b\nadd_notes:\n  - {note}\n", encoding="utf-8")
+
+
+def test_another_countys_phone_address_or_name_is_a_warning(mini):
+    add_sibling_county(mini, '{address: 邻近县中山路2号, consult_phone: ["0000-7654321", "0000-1234567"]}',
+                       note="可到样例县医疗保障局咨询。")
+    problems = problems_in(mini)
+    phone = only(problems, "'0000-1234567' is also in edition 'county' (样例县医疗保障局)")
+    assert (phone.severity, phone.key, phone.line) == ("warning", "contacts.consult_phone.1", 7)
+    assert phone.file.endswith("editions/sibling/edition.yaml")
+    name = only(problems, "'样例县医疗保障局' is also in edition 'county'")
+    assert (name.key, name.line) == ("add_notes.0", 3) and name.file.endswith("sibling/items/01-b.yaml")
+    # the sibling's file names its own place, so the number is claimed by both: both are told
+    # (only an edition that reproduces a publication, `source:`, is taken to be the original)
+    back = only(problems, "'0000-1234567' is also in edition 'sibling' (邻近县医疗保障局)")
+    assert back.file.endswith("editions/county/edition.yaml") and back.line == 7
+    assert len(problems) == 3
+
+
+def test_a_copied_package_that_names_no_place_of_its_own_warns_only_the_copy(mini):
+    add_sibling_county(mini, '{consult_phone: ["0000-1234567"]}')
+    problems = problems_in(mini)
+    assert [(p.file.split("editions/")[1], p.key) for p in problems] == [
+        ("sibling/edition.yaml", "contacts.consult_phone.0")]
+
+
+def test_an_edition_may_print_what_it_inherits(mini):
+    add_sibling_county(mini, '{address: 邻近县中山路2号, consult_phone: ["0000-7654321"]}',
+                       note="详见样例省医疗保障局网站。")  # the province's bureau: inherited, not borrowed
+    assert problems_in(mini) == []
