@@ -381,13 +381,12 @@ class _Builder:
     def _flowchart_part(self, item) -> Part:
         charts = [self.chart(flow, item) for flow in item.flows]
         blocks: list[Block] = []
-        # The seed shows materials and their 注 inside the chart's 办理材料 box; an item
-        # whose chart has no such box prints none (never the province's inherited list).
-        has_box = any(c.chart.boxes("materials") for c in charts)
+        # The seeds print materials and their 注 once, in the chart's 办理材料 box; an item
+        # whose own chart has no such box prints none (never the province's inherited list).
         # A county's item inherited from the province catalog has the catalog's plain
         # chart (no materials box): its materials are listed above the chart instead.
         from_catalog = "flows" not in self.own_keys(item)
-        if item.materials and (from_catalog or (has_box and "materials" in self.own_keys(item))):
+        if item.materials and from_catalog:
             blocks.append(self.para(f"{item.materials_title or '办理材料'}：", "label"))
             blocks += [self.para(line, "body") for line in self.material_lines(item.materials)]
             notes = item.notes if "notes" in self.own_keys(item) else []
@@ -397,8 +396,7 @@ class _Builder:
             if chart.title == self.fill(item.name):
                 chart.title = None  # the part's heading already says it
             blocks.append(chart)
-        notes_printed = bool(item.materials) and "notes" in self.own_keys(item) and (
-            from_catalog or (has_box and "materials" in self.own_keys(item)))
+        notes_printed = bool(item.materials) and "notes" in self.own_keys(item) and from_catalog
         blocks += self._local_blocks(item, notes_printed)
         blocks += self.link(item.online_url)
         number = f"{item.number}、" if item.number else ""

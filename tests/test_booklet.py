@@ -108,12 +108,18 @@ def test_package_guide_tables_charts_faq_and_form(booklets):
     assert all(b.url == "https://ggfw.ylbz.henan.gov.cn/" for p in online for b in p.blocks if isinstance(b, LinkBlock))
 
 
-def test_flowcharts_print_materials_notes_and_chart(booklets):
+def test_flowcharts_print_materials_and_notes_once_in_the_chart(booklets):
+    """As in the seeds: the 办理材料 box of the chart is the list, not a copy of one above it."""
     puyang = booklets["puyang"]
     assert [p.number for p in puyang.parts] == [f"{n}、" for n in range(1, 29)]
     first = puyang.parts[0]
-    assert first.blocks[0].text == "办理材料："
-    assert isinstance(first.blocks[-1], ChartBlock)
+    assert [type(b) for b in first.blocks] == [ChartBlock]
+    (box,) = first.blocks[0].chart.boxes("materials")
+    assert box.text.splitlines() == ["办理材料：", "1.营业执照或统一社会信用代码证书或单位批准成立的文件；",
+                                     "2.《基本医疗保险单位参保信息登记表》（加盖单位公章）。"]
+    change = next(p for p in puyang.parts if p.slug == "zhigong-canbao-xinxi-biangeng")
+    texts_drawn = [n.text for n in change.blocks[0].chart.nodes]
+    assert "注: 关键信息包含姓名、性别、身份证号、出生日期。" in texts_drawn  # the seed's note box
     henan = booklets["henan-flowcharts"]
     assert len(henan.parts) == 20 and all(p.number == "" for p in henan.parts)
 

@@ -218,8 +218,8 @@ def test_forms_are_placed_inside_the_margins(built):
 # The floors guard against regressions; the 97% target is tracked by the xfail test.
 COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 93.5, "puyang": 91.0, "wolong": 94.5, "yunnan": 97.0}
 SHORT_OF_TARGET = {  # edition: why its PDF stays under 97% (measured 2026-11-23)
-    "henan-flowcharts": "94.4%: the seed runs each chart's labels into the next item (1)",
-    "puyang": "92.0%: item headings between charts the seed runs together, and the 目录's page numbers (1, 2)",
+    "henan-flowcharts": "93.8%: the seed runs each chart's labels into the next item (1)",
+    "puyang": "91.8%: item headings between charts the seed runs together, and the 目录's page numbers (1, 2)",
     "wolong": "95.6%: the forms' grids, chart labels the seed drops into materials, package headings (1, 2)",
 }
 
