@@ -55,6 +55,7 @@ from pypdf.generic import NameObject
 
 from ..booklet import Block, Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import RenderError
+from ..flows import TITLE_ENTRY
 from .pdf import FastFontProducer, _Fonts, begin_actual_text
 
 try:  # the charts module arrives separately; until then charts are not drawn
@@ -503,6 +504,8 @@ class Typesetter:
             self.y += 4
         only_forms = part.blocks and all(isinstance(b, FormBlock) for b in part.blocks)
         if only_forms:  # an appendix: the form prints its own number and title
+            self.mark(part, depth, self.y)
+        elif titled_by_its_chart(part):  # the chart draws the title where the seed has it
             self.mark(part, depth, self.y)
         else:
             self.heading(part, depth)
@@ -983,6 +986,19 @@ class BookletWriter:
             Path(target).write_bytes(data)
         except OSError as err:
             raise RenderError(f"cannot write {target}: {err.strerror or err}") from err
+
+
+def titled_by_its_chart(part: Part) -> bool:
+    """A part whose first block is a chart drawing the part's own title (henan-flowcharts).
+
+    The seed's charts carry their title inside the figure; printed above it as well, the
+    title stood twice on every page. The page then prints the chart's title only, and the
+    bookmark and the 目录 point at it. (Word keeps its heading paragraph, from which its
+    navigation pane and TOC field are built; the web page keeps its heading as its title.)
+    """
+    first = part.blocks[0] if part.blocks else None
+    return (isinstance(first, ChartBlock) and not part.number and first.chart.title == part.title
+            and TITLE_ENTRY in first.chart.reading)
 
 
 @contextmanager

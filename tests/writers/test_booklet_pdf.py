@@ -216,9 +216,9 @@ def test_forms_are_placed_inside_the_margins(built):
 # (3) repeated table headers fall between pages (the running header and "- N -" are pagination
 #     artifacts, which pdftotext skips: see test_running_header_and_page_number_are_pagination_artifacts).
 # The floors guard against regressions; the 97% target is tracked by the xfail test.
-COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 93.5, "puyang": 91.0, "wolong": 94.5, "yunnan": 97.0}
+COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 96.5, "puyang": 91.0, "wolong": 94.5, "yunnan": 97.0}
 SHORT_OF_TARGET = {  # edition: why its PDF stays under 97% (measured 2026-11-23)
-    "henan-flowcharts": "93.8%: the seed runs each chart's labels into the next item (1)",
+    "henan-flowcharts": "96.9%: the seed drops 申请 into two items' materials (1)",
     "puyang": "91.8%: item headings between charts the seed runs together, and the 目录's page numbers (1, 2)",
     "wolong": "95.6%: the forms' grids, chart labels the seed drops into materials, package headings (1, 2)",
 }
@@ -248,6 +248,17 @@ def test_seed_coverage_floor(built, edition):
 def test_seed_coverage_target(built, edition):
     share, report = seed_coverage(built, edition)
     assert share >= 97.0, report
+
+
+@needs_poppler
+def test_a_chart_that_draws_its_title_is_the_pages_only_title(built):
+    booklet, path = built["henan-flowcharts"]
+    reader = PdfReader(str(path))
+    marks = {t: p for t, _, p in outline(reader)}
+    item = booklet.parts[5]
+    page = marks[item.heading]
+    text = pdftotext(path, "-f", str(page + 1), "-l", str(page + 1))
+    assert re.sub(r"\s+", "", text).count(item.title) == 1, text
 
 
 @needs_poppler
