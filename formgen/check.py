@@ -2,7 +2,8 @@
 
 Schema errors are found while loading (`library.load_library`); this module
 adds the rules that need more than one file: references between items,
-forms and editions, duplicates, flows, form grids and placeholders.  All
+forms and editions, duplicates, flows, form grids, placeholders, and another
+edition's bureau, place, address or phone in an edition's own files.  All
 problems are collected and reported together.
 """
 from __future__ import annotations
