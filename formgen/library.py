@@ -361,8 +361,11 @@ def _load_edition(library: Library, folder: Path) -> None:
     path = folder / "edition.yaml"
     display = library.display(path)
     if not path.exists():
-        library.add(Problem(library.display(folder), None, "", "edition folder has no edition.yaml",
-                            "add edition.yaml (see docs/data-model.md) or remove the folder"))
+        # a warning: a county being written (README, "Adding a county edition") must not stop
+        # `formgen items henan-2024` or a build of another edition
+        library.add(Problem(library.display(folder), None, "", "edition folder has no edition.yaml, so it is skipped",
+                            "add edition.yaml (see docs/data-model.md) or remove the folder",
+                            severity="warning"))
         return
     tree = read_yaml(path, library.problems, display)
     edition = library.validate(Edition, tree, tree, display) if tree is not None else None

@@ -276,3 +276,12 @@ def test_an_edition_may_print_what_it_inherits(mini):
     add_sibling_county(mini, '{address: 邻近县中山路2号, consult_phone: ["0000-7654321"]}',
                        note="详见样例省医疗保障局网站。")  # the province's bureau: inherited, not borrowed
     assert problems_in(mini) == []
+
+
+def test_an_edition_folder_without_edition_yaml_is_skipped_with_a_warning(mini, run):
+    """README step 1 makes the county's folder before its edition.yaml is written."""
+    (mini / "editions/newcounty/items").mkdir(parents=True)
+    problem = only(problems_in(mini), "has no edition.yaml")
+    assert problem.severity == "warning" and problem.file.endswith("editions/newcounty")
+    result = run("items", "prov", data=mini)
+    assert result.exit_code == 0 and "item-b" in result.output
