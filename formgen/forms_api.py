@@ -7,10 +7,12 @@ an existing file is never replaced unless the caller asks for it.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 from array import array
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import InputError
@@ -57,6 +59,13 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     table = open_table(data, encoding)
     outdir = _output_folder(outdir)
     writer = form_writer(fmt)(form, edition)
+    with frozen_heap():
+        return _fill(form, edition, data, fmt, writer, table, outdir, pattern, merge, skip_invalid, overwrite,
+                     progress, jobs)
+
+
+def _fill(form, edition, data, fmt, writer, table, outdir, pattern, merge, skip_invalid, overwrite, progress,
+          jobs) -> tuple[list[Path], FillResult]:
     # The writer vets what only it knows (a PDF font's missing glyphs, Excel's cell limit).
     check = RowCheck(form, table.header, getattr(writer, "value_problem", None))
     check.check_unnamed_columns(table.rows())
@@ -99,6 +108,22 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
         write_text_atomic(report, _report_csv(result))
     result.records = RecordStream(check, table, names.records)
     return names, result
+
+
+@contextmanager
+def frozen_heap():
+    """Everything loaded so far (the library, the writer, its fonts) set aside from the garbage
+    collector while a batch runs: it lives as long as the batch, and each full collection,
+    triggered every few thousand allocations, would otherwise walk all of it again.  Nested
+    use (`parallel` freezes before forking) leaves the outermost in charge."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class RecordStream(Sequence):

@@ -153,8 +153,8 @@ def safe_child(folder: Path, name: str, resolved: bool = False) -> Path:
     """
     folder = Path(folder) if resolved else Path(folder).resolve()
     child = folder / safe_filename(name)
-    if os.path.islink(child):
+    if os.path.islink(child):  # a single component is in the folder unless it is a link
         child = child.resolve()
-    if child.parent != folder:
-        raise InputError(f"output name '{name}' would leave the output folder {folder}")
+        if child.parent != folder:
+            raise InputError(f"output name '{name}' would leave the output folder {folder}")
     return child

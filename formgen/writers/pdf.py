@@ -463,13 +463,16 @@ def _op_bytes(op: int) -> bytes:
     return bytes([12, op - 1200]) if op >= 1200 else bytes([op])
 
 
+CFF_HEADER = b"\x01\x00\x04\x04"
+CFF_NAMES = _write_index([b"FormgenSubset"])
+CFF_STRINGS = _write_index([b"Adobe", b"Identity"])
+CFF_NO_SUBRS = _write_index([])
+
+
 def _assemble_cff(cid_count: int, bbox: bytes, charset: bytes, fd_select: bytes, charstrings: bytes,
                   privates: list[bytes]) -> bytes:
     """Header, names, top dict, strings, (no) global subrs, then the tables they point to."""
-    header = b"\x01\x00\x04\x04"
-    names = _write_index([b"FormgenSubset"])
-    strings = _write_index([b"Adobe", b"Identity"])
-    no_subrs = _write_index([])
+    header, names, strings, no_subrs = CFF_HEADER, CFF_NAMES, CFF_STRINGS, CFF_NO_SUBRS
 
     def top_dict(charset_at, fd_select_at, charstrings_at, fd_array_at):
         return (_sid(391) + _sid(392) + bytes([139]) + b"\x0c\x1e"  # ROS Adobe Identity 0
@@ -1677,6 +1680,11 @@ class Document:
         cells = plan.cells
         for start, end, members in self.writer.grid_blocks():
             self.room_for(sum(heights[start:end + 1]))
+            key = self.block_key(start, end, members, heights, layouts)
+            if key is not None and self.replay(key):
+                continue
+            canvas = self.pdf
+            mark = (len(canvas.pages[-1]), canvas.page, canvas.line_width) if key is not None else None
             for r in range(start, end + 1):
                 tops[r] = self.y
                 self.y += heights[r]
@@ -1692,6 +1700,41 @@ class Document:
             if span:
                 self.emit("EMC")
             self.rules(rects)
+            if key is not None:
+                self.remember(key, mark)
+
+    # A block of rows whose every cell shows a layout that lives as long as the writer (labels,
+    # choices, values seen before) at the same place and heights prints the same operators in
+    # every record: they are kept once and replayed (the cursor moves as drawing would move it).
+    def block_key(self, start: int, end: int, members: list[int], heights: list[float], layouts) -> tuple | None:
+        if self.painter.painted is None or type(self.pdf) is not Canvas:
+            return None
+        stable = self.writer.stable
+        ids = tuple([id(layouts[i]) for i in members])
+        if not stable.issuperset(ids):
+            return None
+        return ("block", start, self.y, tuple(heights[start:end + 1]), ids, self.pdf.line_width)
+
+    def replay(self, key: tuple) -> bool:
+        hit = self.painter.painted.get(key)
+        if hit is None:
+            return False
+        ops, canvas = hit[0], self.pdf
+        canvas.pages[-1].extend(ops)
+        self.y, canvas.family, canvas.size, canvas.line_width = hit[1:]
+        return True
+
+    def remember(self, key: tuple, mark: tuple) -> None:
+        """Keep what the block drew, unless it drew in the file's own font subsets (codes
+        numbered per file) or ran onto a new page."""
+        canvas, painted = self.pdf, self.painter.painted
+        start, page, _ = mark
+        ops = canvas.pages[-1][start:]
+        if canvas.page != page or any(op.startswith(EXTRA_TEXT_OPS) for op in ops):
+            return
+        if len(painted) > PAINTED_LIMIT:
+            painted.clear()
+        painted[key] = (ops, self.y, canvas.family, canvas.size, canvas.line_width)
 
     def begin_reading(self, text: str) -> bool:
         """Open marked content whose /ActualText is ``text`` (closed with EMC by the caller when
@@ -2149,6 +2192,7 @@ class Canvas:
         self.line_width = None
         self.family, self.size = "serif", BODY_PT
         self.extra: dict[str, dict[str, int]] = {role: {} for role in fonts.roles}  # char -> code, per file
+        self.extra_hex: dict[str, dict[str, str]] = {role: {} for role in fonts.roles}  # the same codes in hex
 
     def add_page(self) -> None:
         self.pages.append([])
@@ -2183,34 +2227,44 @@ class Canvas:
                 self.pages[-1].append(f"BT /{fonts.names[role]} {size:.2f} Tf {x * K:.2f} {(self.h - y) * K:.2f} Td "
                                       f"<{codes}> Tj ET")
             return
-        static, extra, widths = fonts.codes[role], self.extra[role], fonts.widths[role]
+        self._mixed_text(x, self.h - y, text)
+
+    def _mixed_text(self, x: float, y: float, text: str) -> None:
+        """Text with characters outside the static subset: one operator per run of one font,
+        each run starting where the widths of the characters before it end."""
+        fonts, role, size = self.fonts, self.family, self.size
+        static, extra, extra_hex = fonts.hexes[role], self.extra[role], self.extra_hex[role]
+        widths, glyphs = fonts.widths[role], fonts.glyphs[role]
+        static_font, extra_font = fonts.names[role], fonts.extra_names[role]
         out, run, run_font, run_x, cursor = self.pages[-1], [], None, x, x
         for char in text:
             code = static.get(char)
-            font = fonts.names[role]
+            font = static_font
             if code is None:
-                if ord(char) not in fonts.glyphs[role]:
-                    fonts.missing(role, char)
-                    continue
-                code = extra.get(char)
+                code = extra_hex.get(char)
                 if code is None:
-                    code = extra[char] = len(extra) + 1
-                font = fonts.extra_names[role]
+                    if ord(char) not in glyphs:
+                        fonts.missing(role, char)
+                        continue
+                    number = extra[char] = len(extra) + 1
+                    code = extra_hex[char] = f"{number:04X}"
+                font = extra_font
             if font != run_font and run:
-                out.append(_text_op(run_font, size, run_x, self.h - y, run))
+                out.append(_text_op(run_font, size, run_x, y, run))
                 run, run_x = [], cursor
             run_font = font
             run.append(code)
             cursor += widths[ord(char)] / 1000 * size * PT
         if run:
-            out.append(_text_op(run_font, size, run_x, self.h - y, run))
+            out.append(_text_op(run_font, size, run_x, y, run))
 
     def output(self, info: dict) -> bytes:
         return self.fonts.assemble(self, info)
 
 
-def _text_op(font: str, size: float, x: float, y: float, codes: list[int]) -> str:
-    return f"BT /{font} {size:.2f} Tf {x * K:.2f} {y * K:.2f} Td <{''.join(f'{c:04X}' for c in codes)}> Tj ET"
+def _text_op(font: str, size: float, x: float, y: float, codes: list[str]) -> str:
+    """A text operator; ``codes`` are the characters' codes in hex, as written."""
+    return f"BT /{font} {size:.2f} Tf {x * K:.2f} {y * K:.2f} Td <{''.join(codes)}> Tj ET"
 
 
 class BatchFonts:
@@ -2297,10 +2351,19 @@ class BatchFonts:
             made = self._infos[key] = ("<<" + " ".join(f"/{k} {_pdf_text(v)}" for k, v in info.items()) + ">>").encode()
         return made
 
+    def _static_block(self) -> tuple[bytes, list[int]]:
+        """Objects 3 onwards (the static fonts) as written in every file of the batch, with
+        each one's offset from the block's start: serialised once, copied into each file."""
+        if getattr(self, "_block", None) is None:
+            block, offsets = bytearray(), []
+            for n, body in enumerate(self.static_objects, 3):
+                offsets.append(len(block))
+                block += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+            self._block = (bytes(block), offsets)
+        return self._block
+
     def assemble(self, canvas: Canvas, info: dict) -> bytes:
         objects: dict[int, bytes] = {}
-        for n, body in enumerate(self.static_objects, 3):
-            objects[n] = body
         number = self.first_free
         refs = dict(self.font_refs)
         for role in self.roles:
@@ -2326,9 +2389,14 @@ class BatchFonts:
         objects[2] = (f"<</Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)}>>").encode()
         out = bytearray(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
         offsets = [0] * (number + 1)
-        for n in range(1, number + 1):
-            offsets[n] = len(out)
-            out += f"{n} 0 obj\n".encode() + objects[n] + b"\nendobj\n"
+        block, block_offsets = self._static_block()
+        for first, last in ((1, 2), (self.first_free, number)):
+            if first == self.first_free:  # objects 3 … first_free - 1 in between, as prepared
+                offsets[3:first] = [len(out) + offset for offset in block_offsets]
+                out += block
+            for n in range(first, last + 1):
+                offsets[n] = len(out)
+                out += f"{n} 0 obj\n".encode() + objects[n] + b"\nendobj\n"
         xref = len(out)
         out += f"xref\n0 {number + 1}\n0000000000 65535 f \n".encode()
         out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets[1:]).encode()
