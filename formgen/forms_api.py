@@ -114,16 +114,15 @@ def _fill(form, edition, data, fmt, writer, table, outdir, pattern, merge, skip_
 def frozen_heap():
     """Everything loaded so far (the library, the writer, its fonts) set aside from the garbage
     collector while a batch runs: it lives as long as the batch, and each full collection,
-    triggered every few thousand allocations, would otherwise walk all of it again.  Nested
-    use (`parallel` freezes before forking) leaves the outermost in charge."""
-    if gc.get_freeze_count():
-        yield
-        return
+    triggered every few thousand allocations, would otherwise walk all of it again.  What
+    was frozen before (the command's library, `parallel`'s nested use) stays frozen."""
+    frozen_before = gc.get_freeze_count()
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
 
 
 class RecordStream(Sequence):

@@ -188,19 +188,24 @@ def _parse_font(path: str, role: str) -> "TTFFont":
 # ignored and parsed again.  An entry holds what filled forms need as plain data
 # (`CachedFont`, read without importing fpdf2) and fpdf2's own object, pickled apart and
 # unpickled only for a document fpdf2 writes (blank forms, booklets).
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"
+
+
+@functools.lru_cache(maxsize=1)
+def _fpdf_version() -> str:
+    from importlib.metadata import version
+    return version("fpdf2")  # reads fpdf2's metadata file: once, not per cache lookup
 
 
 def _font_cache_file(path: str) -> Path | None:
     import hashlib
-    from importlib.metadata import version
     setting = os.environ.get("FORMGEN_CACHE", "")
     if setting.lower() in ("off", "0", "no"):
         return None
     base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
     real = os.path.realpath(path)
     info = os.stat(real)
-    key = f"{CACHE_FORMAT}|{version('fpdf2')}|{real}|{info.st_size}|{info.st_mtime_ns}"
+    key = f"{CACHE_FORMAT}|{_fpdf_version()}|{real}|{info.st_size}|{info.st_mtime_ns}"
     return base / "fonts" / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
 
 
@@ -215,8 +220,10 @@ class CachedFont:
         from collections import defaultdict
         from types import SimpleNamespace
         self.name = plain["name"]
-        self.cmap = plain["cmap"]
         self.glyph_ids = plain["glyph_ids"]
+        # formgen asks the cmap only which characters the font has: the glyph ids' keys
+        # answer that, and the cache leaves out fpdf2's 45,000 glyph names (a third of its load)
+        self.cmap = plain["cmap"] if plain["cmap"] is not None else self.glyph_ids
         self.collection_font_number = plain["collection_font_number"]
         self.is_cff, self.is_cid_keyed = plain["is_cff"], plain["is_cid_keyed"]
         self.desc = SimpleNamespace(**plain["desc"])
@@ -269,7 +276,8 @@ def _cache_font(path: str, parsed: "TTFFont") -> None:
                  if name not in ("cw", "subset") and hasattr(parsed, name)}
         desc = {key: getattr(parsed.desc, key) for key in DESCRIPTOR_KEYS}
         desc["flags"] = getattr(desc["flags"], "value", desc["flags"])
-        plain = {"name": parsed.name, "cmap": parsed.cmap, "glyph_ids": parsed.glyph_ids,
+        same_keys = parsed.cmap.keys() == parsed.glyph_ids.keys()
+        plain = {"name": parsed.name, "cmap": None if same_keys else parsed.cmap, "glyph_ids": parsed.glyph_ids,
                  "collection_font_number": parsed.collection_font_number, "is_cff": parsed.is_cff,
                  "is_cid_keyed": parsed.is_cid_keyed, "desc": desc, "widths": dict(parsed.cw)}
         entry = (plain, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
@@ -295,9 +303,34 @@ class CffUnsupported(Exception):
 
 def _read_index(data: bytes, pos: int) -> tuple[list[int], int]:
     """Offsets (absolute, count + 1 of them) of a CFF INDEX at ``pos``, and where it ends."""
+    raw, base = _index_offsets(data, pos)
+    if not raw:
+        return [], pos + 2
+    offsets = [base + offset for offset in raw]
+    return offsets, offsets[-1]
+
+
+class _Offsets:
+    """The absolute offsets of a big CFF INDEX (glyphs, subroutines), each computed when read:
+    a glyph INDEX has 65,000 of them and a batch reads a few hundred."""
+
+    __slots__ = ("raw", "base")
+
+    def __init__(self, data: bytes, pos: int):
+        self.raw, self.base = _index_offsets(data, pos)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index: int) -> int:
+        return self.base + self.raw[index]
+
+
+def _index_offsets(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
+    """A CFF INDEX's offsets as stored (relative) and the base they are relative to."""
     count = int.from_bytes(data[pos:pos + 2], "big")
     if count == 0:
-        return [], pos + 2
+        return (), pos + 2
     size = data[pos + 2]
     first = pos + 3
     base = first + (count + 1) * size - 1
@@ -309,8 +342,7 @@ def _read_index(data: bytes, pos: int) -> tuple[list[int], int]:
         for byte in range(3):
             spread[byte + 1::4] = packed[byte::3]
         raw = struct.unpack(f">{count + 1}I", spread)
-    offsets = [base + offset for offset in raw]
-    return offsets, offsets[-1]
+    return raw, base
 
 
 def _index_items(data: bytes, offsets: list[int]) -> list[bytes]:
@@ -395,12 +427,12 @@ class CffSource:
         _, pos = _read_index(data, data[2])  # names
         top_offsets, pos = _read_index(data, pos)
         _, pos = _read_index(data, pos)  # strings
-        self.global_subrs, _ = _read_index(data, pos)
+        self.global_subrs = _Offsets(data, pos)
         top = _parse_dict(_index_items(data, top_offsets)[0])
         if _dict_value(top, 1230) is None:  # ROS
             raise CffUnsupported("not CID-keyed")
         self.bbox = next(raw for op, raw, _ in top if op == 5) if _dict_value(top, 5) else b""
-        self.charstrings, _ = _read_index(data, _dict_value(top, 17)[0])
+        self.charstrings = _Offsets(data, _dict_value(top, 17)[0])
         self.fd_select = self._read_fd_select(_dict_value(top, 1237)[0], len(self.charstrings) - 1)
         fd_offsets, _ = _read_index(data, _dict_value(top, 1236)[0])
         self.privates, self.local_subrs = [], []
@@ -427,7 +459,7 @@ class CffSource:
         size, offset = size_offset
         entries = _parse_dict(self.data[offset:offset + size])
         subrs = _dict_value(entries, 19)
-        self.local_subrs.append(_read_index(self.data, offset + subrs[0])[0] if subrs else [])
+        self.local_subrs.append(_Offsets(self.data, offset + subrs[0]) if subrs else [])
         # the private dict as written, less its subroutines (the subset has none)
         self.privates.append(b"".join(raw + _op_bytes(op) for op, raw, _ in entries if op != 19))
 
