@@ -21,7 +21,8 @@ from .inputs import open_table
 from .layout import Record
 from .library import ResolvedEdition
 from .models import Form
-from .output import NAME_BYTES, OutputFolder, atomic_path, clip_bytes, safe_child, safe_filename, write_text_atomic
+from .output import (NAME_BYTES, OutputFolder, atomic_path, clip_bytes, safe_child, safe_child_name, safe_filename,
+                     write_text_atomic)
 from .writers import form_writer
 
 NAME_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -198,14 +199,14 @@ class OutputNames(Sequence):
             name = safe_filename(f"{stem}-{count}.{self.fmt}")
         self.used.add(name.casefold())
         self.counts[stem.casefold()] = count
-        self.names.append(safe_child(self.outdir, name, resolved=True).name)
+        self.names.append(safe_child_name(self.outdir, name))
 
     def _fallback(self, index: int) -> str:
         return f"{self.form.id}-{index:04d}"
 
     def _name_at(self, index: int) -> str:
         if self.by_index:
-            return safe_child(self.outdir, f"{self._fallback(index + 1)}.{self.fmt}", resolved=True).name
+            return safe_child_name(self.outdir, f"{self._fallback(index + 1)}.{self.fmt}")
         return self.names[index]
 
     def __contains__(self, name) -> bool:
@@ -351,7 +352,7 @@ def _name(pattern: str, record: Record, labels: dict[str, str]) -> str:
 def _refuse_overwrite(targets, overwrite: bool) -> None:
     if overwrite:
         return
-    existing = [t for t in targets if Path(t).exists()]
+    existing = [t for t in targets if (t if isinstance(t, Path) else Path(t)).exists()]
     if existing:
         more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
         raise InputError(f"{existing[0]}{more} already exists; choose another -o folder or pass --overwrite")

@@ -1815,18 +1815,15 @@ class Document:
 
     def cell_layouts(self, page: layout.Page | None, heights: list[float]) -> list[Layout]:
         """Each cell's text at its size; values shrink, then rows grow, so nothing is cut."""
-        plan, composer = self.writer.plan, self.writer.composer
-        layouts, needs = [], []
-        for index, box in enumerate(plan.cells):
-            if box.static:
-                laid = plan.static_layouts[index]
-            else:
-                placed = box.placed
-                room = sum(heights[placed.row:placed.row + placed.rowspan]) - 2 * PAD_Y
-                laid = self.writer.cell_layout(index, box, Slot(page, placed), room)
-            layouts.append(laid)
-            needs.append((box.placed, laid.height + 2 * PAD_Y))
-        grow_rows(heights, needs)
+        writer = self.writer
+        layouts = list(writer.static_cell_layouts)
+        value_cells = writer.value_cells
+        for index, box in value_cells:
+            placed = box.placed
+            room = sum(heights[placed.row:placed.row + placed.rowspan]) - 2 * PAD_Y
+            layouts[index] = writer.cell_layout(index, box, Slot(page, placed), room)
+        # The rows already fit every static cell (`plan_grid`) and only grow: the values decide.
+        grow_rows(heights, [(box.placed, layouts[index].height + 2 * PAD_Y) for index, box in value_cells])
         return layouts
 
     def cell(self, box: CellBox, laid: Layout, x: float, y: float, w: float, h: float) -> None:
@@ -2018,6 +2015,9 @@ class FormWriter:
         self._kept: dict = {}  # memoised layouts, by what they are made from
         self._cell_fields = [[s.field for s in box.placed.cell.all_segments() if s.field is not None]
                              for box in self.plan.cells]
+        cells = self.plan.cells
+        self.static_cell_layouts = [self.plan.static_layouts.get(i) for i in range(len(cells))]
+        self.value_cells = [(i, box) for i, box in enumerate(cells) if not box.static]
         self.info = {"Title": self.title, "Author": self.author, "Creator": "formgen", "Producer": "formgen"}
         self.batch_fonts = None if options.get("fpdf") else BatchFonts.build(self)
 
@@ -2263,35 +2263,67 @@ class Canvas:
 
     def _mixed_text(self, x: float, y: float, text: str) -> None:
         """Text with characters outside the static subset: one operator per run of one font,
-        each run starting where the widths of the characters before it end."""
+        each run starting where the widths of the characters before it end (added one by
+        one, in order, so the positions are those of a character-by-character walk)."""
         fonts, role, size = self.fonts, self.family, self.size
-        static, extra, extra_hex = fonts.hexes[role], self.extra[role], self.extra_hex[role]
-        widths, glyphs = fonts.widths[role], fonts.glyphs[role]
+        static = fonts.hexes[role]
         static_font, extra_font = fonts.names[role], fonts.extra_names[role]
         out, run, run_font, run_x, cursor = self.pages[-1], [], None, x, x
-        for char in text:
-            code = static.get(char)
-            font = static_font
-            if code is None:
-                code = extra_hex.get(char)
-                if code is None:
-                    if ord(char) not in glyphs:
-                        fonts.missing(role, char)
-                        continue
-                    number = extra[char] = len(extra) + 1
-                    code = extra_hex[char] = f"{number:04X}"
-                font = extra_font
+        passed: list[str] = []  # pieces printed since the cursor was last moved on
+        for piece in fonts.runs[role].findall(text):  # alternately static and other characters
+            if piece[0] in static:
+                font, codes = static_font, [static[char] for char in piece]
+            else:
+                piece = self._printable(role, piece)
+                font, codes = extra_font, [self._extra_code(role, char) for char in piece]
+                if not codes:
+                    continue
             if font != run_font and run:
                 out.append(_text_op(run_font, size, run_x, y, run))
-                run, run_x = [], cursor
+                advance = fonts.advances(role, size)
+                for passed_piece in passed:
+                    for char in passed_piece:
+                        cursor += advance[char]
+                run, run_x, passed = [], cursor, []
             run_font = font
-            run.append(code)
-            cursor += widths[ord(char)] / 1000 * size * PT
+            run += codes
+            passed.append(piece)
         if run:
             out.append(_text_op(run_font, size, run_x, y, run))
 
+    def _printable(self, role: str, piece: str) -> str:
+        """``piece`` less the characters the font lacks (reported once, never printed)."""
+        glyphs = self.fonts.glyphs[role]
+        if all(ord(char) in glyphs for char in piece):
+            return piece
+        for char in piece:
+            if ord(char) not in glyphs:
+                self.fonts.missing(role, char)
+        return "".join(char for char in piece if ord(char) in glyphs)
+
+    def _extra_code(self, role: str, char: str) -> str:
+        """The code of a character in this file's own subset of the font (numbered as met)."""
+        code = self.extra_hex[role].get(char)
+        if code is None:
+            extra = self.extra[role]
+            number = extra[char] = len(extra) + 1
+            code = self.extra_hex[role][char] = f"{number:04X}"
+        return code
+
     def output(self, info: dict) -> bytes:
         return self.fonts.assemble(self, info)
+
+
+class _Advances(dict):
+    """Character -> how far it moves the pen at one size (mm), filled in as characters come."""
+
+    def __init__(self, widths, size: float):
+        super().__init__()
+        self.widths, self.size = widths, size
+
+    def __missing__(self, char: str) -> float:
+        advance = self[char] = self.widths[ord(char)] / 1000 * self.size * PT
+        return advance
 
 
 def _text_op(font: str, size: float, x: float, y: float, codes: list[str]) -> str:
@@ -2313,6 +2345,8 @@ class BatchFonts:
         self.extra_names = {"serif": "F3", "sans": "F4"}
         self.codes: dict[str, dict[str, int]] = {}
         self.hexes: dict[str, dict[str, str]] = {}  # char -> its code as written in a text operator
+        self.runs: dict[str, re.Pattern] = {}  # finds runs of static characters and of the others
+        self._advances: dict[tuple[str, float], dict[str, float]] = {}
         self.static_objects: list[bytes] = []  # objects 3 onwards: the two static fonts
         self.warned: set[str] = set()
         self._infos: dict[tuple, bytes] = {}  # the document information dictionary, made once
@@ -2322,6 +2356,8 @@ class BatchFonts:
             chars = sorted(c for c in static_chars[role] if ord(c) in self.glyphs[role])
             self.codes[role] = {c: n for n, c in enumerate(chars, 1)}
             self.hexes[role] = {c: f"{n:04X}" for c, n in self.codes[role].items()}
+            static_class = "".join(re.escape(c) for c in self.codes[role]) or "\\x00"
+            self.runs[role] = re.compile(f"[{static_class}]+|[^{static_class}]+", re.DOTALL)
             objects = self._font_objects(role, self.codes[role], number)
             self.font_refs[self.names[role]] = number
             self.static_objects += objects
@@ -2337,6 +2373,13 @@ class BatchFonts:
         document = Document(writer, blank=False, canvas=probe)
         document.form_page(layout.pages(writer.form, layout.Record())[0])
         return cls(writer, probe.chars)
+
+    def advances(self, role: str, size: float) -> dict[str, float]:
+        """How far each character moves the pen at ``size`` (in mm), worked out once."""
+        table = self._advances.get((role, size))
+        if table is None:
+            table = self._advances[(role, size)] = _Advances(self.widths[role], size)
+        return table
 
     def missing(self, role: str, char: str) -> None:
         if char not in self.warned:
@@ -2443,7 +2486,7 @@ def _stream(data: bytes, keys: str) -> bytes:
 
 
 def _to_unicode(codes: dict[str, int]) -> bytes:
-    entries = [f"<{code:04X}> <{''.join(_utf16_hex(ord(u)) for u in char)}>\n" for char, code in codes.items()]
+    entries = [f"<{code:04X}> <{char.encode('utf-16-be').hex().upper()}>\n" for char, code in codes.items()]
     blocks = "".join(f"{len(entries[i:i + 100])} beginbfchar\n{''.join(entries[i:i + 100])}endbfchar\n"
                      for i in range(0, len(entries), 100))
     return ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
