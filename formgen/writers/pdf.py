@@ -860,12 +860,13 @@ class _Fonts:
 
     def missing(self, role: str, text: str) -> str:
         """The characters of ``text`` the font has no glyph for (fpdf2 would leave them out)."""
-        if self._printable(role).issuperset(text):  # the usual case, checked for every value
+        if self.printable(role).issuperset(text):  # the usual case, checked for every value
             return ""
         cmap = self.parsed[role].cmap
         return "".join(dict.fromkeys(c for c in text if ord(c) not in cmap and not c.isspace()))
 
-    def _printable(self, role: str) -> frozenset:
+    def printable(self, role: str) -> frozenset:
+        """Every character the font of ``role`` has."""
         chars = self._chars.get(role)
         if chars is None:
             chars = self._chars[role] = frozenset(map(chr, self.parsed[role].cmap))
@@ -2138,6 +2139,8 @@ class FormWriter:
         A character the font lacks would be dropped (or drawn as an empty box), and a value
         taller than a whole page at MIN_PT would run off it; both are refused, never printed.
         """
+        if len(text) < 100 and self.fonts.printable("serif").issuperset(text):  # nearly every value
+            return None
         missing = self.fonts.missing("serif", text)
         if missing:
             codes = ", ".join(f"U+{ord(c):04X}" for c in missing)
@@ -2274,8 +2277,8 @@ class Canvas:
             if piece[0] in static:
                 font, codes = static_font, [static[char] for char in piece]
             else:
-                piece = self._printable(role, piece)
-                font, codes = extra_font, [self._extra_code(role, char) for char in piece]
+                piece = self._with_glyphs(role, piece)
+                font, codes = extra_font, self._extra_codes(role, piece)
                 if not codes:
                     continue
             if font != run_font and run:
@@ -2291,7 +2294,7 @@ class Canvas:
         if run:
             out.append(_text_op(run_font, size, run_x, y, run))
 
-    def _printable(self, role: str, piece: str) -> str:
+    def _with_glyphs(self, role: str, piece: str) -> str:
         """``piece`` less the characters the font lacks (reported once, never printed)."""
         glyphs = self.fonts.glyphs[role]
         if all(ord(char) in glyphs for char in piece):
@@ -2301,14 +2304,16 @@ class Canvas:
                 self.fonts.missing(role, char)
         return "".join(char for char in piece if ord(char) in glyphs)
 
-    def _extra_code(self, role: str, char: str) -> str:
-        """The code of a character in this file's own subset of the font (numbered as met)."""
-        code = self.extra_hex[role].get(char)
-        if code is None:
-            extra = self.extra[role]
-            number = extra[char] = len(extra) + 1
-            code = self.extra_hex[role][char] = f"{number:04X}"
-        return code
+    def _extra_codes(self, role: str, piece: str) -> list[str]:
+        """The codes of characters in this file's own subset of the font (numbered as met)."""
+        extra, extra_hex, codes = self.extra[role], self.extra_hex[role], []
+        for char in piece:
+            code = extra_hex.get(char)
+            if code is None:
+                number = extra[char] = len(extra) + 1
+                code = extra_hex[char] = f"{number:04X}"
+            codes.append(code)
+        return codes
 
     def output(self, info: dict) -> bytes:
         return self.fonts.assemble(self, info)
@@ -2462,22 +2467,24 @@ class BatchFonts:
         objects[info_number] = self._info(info)
         objects[1] = b"<</Type /Catalog /Pages 2 0 R /Lang (zh-CN)>>"
         objects[2] = (f"<</Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)}>>").encode()
-        out = bytearray(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
+        parts = [b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n"]  # joined once at the end: the file is copied once
+        at = len(parts[0])
         offsets = [0] * (number + 1)
         block, block_offsets = self._static_block()
         for first, last in ((1, 2), (self.first_free, number)):
             if first == self.first_free:  # objects 3 … first_free - 1 in between, as prepared
-                offsets[3:first] = [len(out) + offset for offset in block_offsets]
-                out += block
+                offsets[3:first] = [at + offset for offset in block_offsets]
+                parts.append(block)
+                at += len(block)
             for n in range(first, last + 1):
-                offsets[n] = len(out)
-                out += f"{n} 0 obj\n".encode() + objects[n] + b"\nendobj\n"
-        xref = len(out)
-        out += f"xref\n0 {number + 1}\n0000000000 65535 f \n".encode()
-        out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets[1:]).encode()
-        out += (f"trailer\n<</Size {number + 1} /Root 1 0 R /Info {info_number} 0 R>>\n"
-                f"startxref\n{xref}\n%%EOF\n").encode()
-        return bytes(out)
+                offsets[n] = at
+                parts += (f"{n} 0 obj\n".encode(), objects[n], b"\nendobj\n")
+                at += len(parts[-3]) + len(objects[n]) + 8
+        parts.append((f"xref\n0 {number + 1}\n0000000000 65535 f \n"
+                      + "".join(f"{offset:010d} 00000 n \n" for offset in offsets[1:])
+                      + f"trailer\n<</Size {number + 1} /Root 1 0 R /Info {info_number} 0 R>>\n"
+                      f"startxref\n{at}\n%%EOF\n").encode())
+        return b"".join(parts)
 
 
 def _stream(data: bytes, keys: str) -> bytes:
