@@ -6,6 +6,7 @@ non-zero exit in `main`; heavy imports happen inside the commands.
 """
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -23,7 +24,11 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 def _library(data_dir, editions: list[str] | None = None):
     """The checked library; ``editions``: only these editions' data is checked (all by default)."""
     from .check import open_library
-    return open_library(data_dir, editions)
+    library = open_library(data_dir, editions)
+    if not gc.isenabled():  # loaded under `main`: what was loaded lives as long as the command
+        gc.freeze()
+        gc.enable()
+    return library
 
 
 def _echo_json(value) -> None:
@@ -298,7 +303,14 @@ def templates_build(fmts, data_dir):
 
 
 def main(argv=None):
-    """Entry point: one line on stderr for any user-facing error, never a traceback."""
+    """Entry point: one line on stderr for any user-facing error, never a traceback.
+
+    The garbage collector is off while the modules and the library load (`_library` turns it
+    back on): start-up makes hundreds of thousands of objects that live as long as the
+    command, and collecting among them costs a tenth of the start-up for nothing.
+    """
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         cli.main(args=argv, prog_name="formgen", standalone_mode=False)
     except click.exceptions.Abort:
@@ -316,6 +328,9 @@ def main(argv=None):
     except OSError as exc:
         click.echo(f"formgen: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
         sys.exit(1)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .inputs import Table
 from .layout import Record
@@ -326,31 +327,58 @@ def _region_counties(code: str) -> str | None:
         if province is None:
             return None
         own, counties = province
-        return {**own, **counties.get(code[2:], {})}.get("county")
+        return counties.get(code[2:], own)
     from stdnum import numdb
     info = {k: v for _, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
     return info.get("county") if info else None
 
 
+REGIONS_FORMAT = "1"  # the shape of `_region_index`'s cache entry
+
+
 @functools.lru_cache(maxsize=1)
 def _region_index() -> dict | None:
-    """stdnum's table of regions as province code -> county code -> properties, or None when
-    the table is not the plain two-level shape this assumes (then stdnum's lookup is used).
+    """stdnum's table of regions as province code -> (its county name, county code -> county
+    name), or None when the table is not the plain two-level shape this assumes (then
+    stdnum's lookup is used).
 
     ``numdb.info`` scans a province's few hundred counties on every call; a batch checks
-    thousands of ID numbers from as many regions.  Same answers: entries of one code are
-    merged in order, as ``numdb`` merges them.
+    thousands of ID numbers from as many regions.  Reading stdnum's table at all takes a
+    tenth of a second, so the index is cached (keyed by the table file's path, size and
+    mtime, like the font cache) and read back in milliseconds by the next command.
     """
+    import stdnum
+    from .yamlio import file_cache_entry, load_pickle, store_pickle
+    source = Path(stdnum.__file__).parent / "cn" / "loc.dat"
+    try:
+        entry = file_cache_entry("regions", source, REGIONS_FORMAT, stdnum.__version__)
+    except OSError:  # stdnum keeps its table elsewhere: no cache
+        entry = None
+    index = load_pickle(entry)
+    if isinstance(index, tuple) and len(index) == 1:  # (index,): a stored None is a valid answer
+        return index[0]
+    index = _build_region_index()
+    if entry is not None:
+        store_pickle(entry, (index,))
+    return index
+
+
+def _build_region_index() -> dict | None:
+    """Entries of one code are merged in order, as ``numdb`` merges them; a county without a
+    name of its own takes its province's, as ``numdb.info``'s merged properties do."""
     from stdnum import numdb
-    index: dict[str, tuple[dict, dict[str, dict]]] = {}
+    index: dict[str, tuple[str | None, dict[str, str | None]]] = {}
+    merged: dict[str, tuple[dict, dict[str, dict]]] = {}
     for length, low, high, props, children in numdb.get("cn/loc").prefixes:
-        if length != 2 or low != high or low in index:
+        if length != 2 or low != high or low in merged:
             return None
-        counties = index.setdefault(low, (props, {}))[1]
+        counties = merged.setdefault(low, (props, {}))[1]
         for c_length, c_low, c_high, c_props, c_children in children:
             if c_length != 4 or c_low != c_high or c_children:
                 return None
             counties.setdefault(c_low, {}).update(c_props)
+    for low, (own, counties) in merged.items():
+        index[low] = (own.get("county"), {code: {**own, **props}.get("county") for code, props in counties.items()})
     return index
 
 

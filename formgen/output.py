@@ -152,9 +152,16 @@ def safe_child(folder: Path, name: str, resolved: bool = False) -> Path:
     safe component can lead elsewhere no other way.
     """
     folder = Path(folder) if resolved else Path(folder).resolve()
-    child = folder / safe_filename(name)
-    if os.path.islink(child):
-        child = child.resolve()
-    if child.parent != folder:
-        raise InputError(f"output name '{name}' would leave the output folder {folder}")
-    return child
+    return folder / safe_child_name(folder, name)
+
+
+def safe_child_name(folder: Path, name: str) -> str:
+    """The name of `safe_child` in ``folder`` (resolved), as a string: a batch names thousands
+    of files, and pathlib parses every path it makes again."""
+    clean = safe_filename(name)
+    if os.path.islink(os.path.join(folder, clean)):  # one component is in the folder unless it is a link
+        child = (folder / clean).resolve()
+        if child.parent != folder:
+            raise InputError(f"output name '{name}' would leave the output folder {folder}")
+        return child.name
+    return clean

@@ -132,10 +132,10 @@ def _write_block(first: int, rows: list) -> int:
 # --------------------------------------------------------------------------
 def _run(jobs: int, task, poll=None) -> list:
     """``task(k)`` for k in 0..jobs-1, each in a process forked now; their results in order."""
-    import gc
+    from .forms_api import frozen_heap
     context = multiprocessing.get_context("fork")
-    gc.freeze()  # what is loaded stays shared: the workers' collections never touch (copy) it
-    try:
+    # what is loaded stays shared: the workers' collections never touch (copy) it
+    with frozen_heap():
         with context.Pool(jobs, initializer=_ignore_interrupt) as pool:
             try:
                 pending = pool.map_async(task, range(jobs), chunksize=1)
@@ -147,8 +147,6 @@ def _run(jobs: int, task, poll=None) -> list:
             except BaseException:
                 pool.terminate()  # the first error is reported once; the other workers stop
                 raise
-    finally:
-        gc.unfreeze()
 
 
 def _ignore_interrupt() -> None:

@@ -50,12 +50,40 @@ def read_yaml(path: Path, problems: list[Problem], display: str):
 # the file's bytes, so any edit is a new key.  FORMGEN_CACHE=off disables it; a cache
 # folder that cannot be written is simply not used.
 # --------------------------------------------------------------------------
-def _cache_dir() -> Path | None:
+def cache_root() -> Path | None:
+    """The folder of formgen's caches (``$FORMGEN_CACHE``, else ~/.cache/formgen); None when
+    FORMGEN_CACHE=off."""
     setting = os.environ.get("FORMGEN_CACHE", "")
     if setting.lower() in ("off", "0", "no"):
         return None
-    base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
-    return base / "yaml"
+    return Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
+
+
+def file_cache_entry(kind: str, source: Path, *version: str) -> Path | None:
+    """Where a cache of what is read from ``source`` is kept: keyed by the file's real path,
+    size and modification time (and ``version``), so another or an edited file is a new key."""
+    root = cache_root()
+    if root is None:
+        return None
+    real = os.path.realpath(source)
+    info = os.stat(real)
+    key = "|".join((*version, real, str(info.st_size), str(info.st_mtime_ns)))
+    return root / kind / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
+
+
+def load_pickle(target: Path | None):
+    """A cache entry written by `store_pickle`, or None (no cache, no entry, a damaged one)."""
+    if target is None:
+        return None
+    try:
+        return pickle.loads(target.read_bytes())
+    except Exception:  # missing, damaged or foreign: made again by the caller
+        return None
+
+
+def _cache_dir() -> Path | None:
+    root = cache_root()
+    return root / "yaml" if root is not None else None
 
 
 def _cache_file(raw: bytes) -> Path | None:

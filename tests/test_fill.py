@@ -125,3 +125,27 @@ def test_outputs_get_ordinary_file_permissions(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
     assert target.read_text(encoding="utf-8") == "内容"
     assert [p.name for p in tmp_path.iterdir()] == ["x.md"]
+
+
+def test_region_index_is_cached_and_answers_as_stdnum(tmp_path, monkeypatch):
+    """The region lookup behind the ID check is read from stdnum's table once, then from the
+    cache; both give stdnum's own answer for every county code (and for unknown ones)."""
+    from stdnum import numdb
+
+    from formgen import fill
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    table = numdb.get("cn/loc")
+    codes = [low + county for length, low, _, _, children in table.prefixes
+             for _, county, _, _, _ in children] + ["119999", "990000", "000000"]
+
+    def stdnum_county(code):
+        info = {k: v for _, props in table.info(code) for k, v in props.items()}
+        return info.get("county") if info else None
+
+    for attempt in ("built", "cached"):
+        fill._region_index.cache_clear()
+        fill._region_counties.cache_clear()
+        assert [fill._region_counties(c) for c in codes] == [stdnum_county(c) for c in codes], attempt
+        assert list((tmp_path / "cache" / "regions").glob("*.pickle")), attempt
+    fill._region_index.cache_clear()
+    fill._region_counties.cache_clear()

@@ -188,19 +188,24 @@ def _parse_font(path: str, role: str) -> "TTFFont":
 # ignored and parsed again.  An entry holds what filled forms need as plain data
 # (`CachedFont`, read without importing fpdf2) and fpdf2's own object, pickled apart and
 # unpickled only for a document fpdf2 writes (blank forms, booklets).
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"
+
+
+@functools.lru_cache(maxsize=1)
+def _fpdf_version() -> str:
+    from importlib.metadata import version
+    return version("fpdf2")  # reads fpdf2's metadata file: once, not per cache lookup
 
 
 def _font_cache_file(path: str) -> Path | None:
     import hashlib
-    from importlib.metadata import version
     setting = os.environ.get("FORMGEN_CACHE", "")
     if setting.lower() in ("off", "0", "no"):
         return None
     base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
     real = os.path.realpath(path)
     info = os.stat(real)
-    key = f"{CACHE_FORMAT}|{version('fpdf2')}|{real}|{info.st_size}|{info.st_mtime_ns}"
+    key = f"{CACHE_FORMAT}|{_fpdf_version()}|{real}|{info.st_size}|{info.st_mtime_ns}"
     return base / "fonts" / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
 
 
@@ -215,8 +220,10 @@ class CachedFont:
         from collections import defaultdict
         from types import SimpleNamespace
         self.name = plain["name"]
-        self.cmap = plain["cmap"]
         self.glyph_ids = plain["glyph_ids"]
+        # formgen asks the cmap only which characters the font has: the glyph ids' keys
+        # answer that, and the cache leaves out fpdf2's 45,000 glyph names (a third of its load)
+        self.cmap = plain["cmap"] if plain["cmap"] is not None else self.glyph_ids
         self.collection_font_number = plain["collection_font_number"]
         self.is_cff, self.is_cid_keyed = plain["is_cff"], plain["is_cid_keyed"]
         self.desc = SimpleNamespace(**plain["desc"])
@@ -269,7 +276,8 @@ def _cache_font(path: str, parsed: "TTFFont") -> None:
                  if name not in ("cw", "subset") and hasattr(parsed, name)}
         desc = {key: getattr(parsed.desc, key) for key in DESCRIPTOR_KEYS}
         desc["flags"] = getattr(desc["flags"], "value", desc["flags"])
-        plain = {"name": parsed.name, "cmap": parsed.cmap, "glyph_ids": parsed.glyph_ids,
+        same_keys = parsed.cmap.keys() == parsed.glyph_ids.keys()
+        plain = {"name": parsed.name, "cmap": None if same_keys else parsed.cmap, "glyph_ids": parsed.glyph_ids,
                  "collection_font_number": parsed.collection_font_number, "is_cff": parsed.is_cff,
                  "is_cid_keyed": parsed.is_cid_keyed, "desc": desc, "widths": dict(parsed.cw)}
         entry = (plain, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
@@ -295,9 +303,34 @@ class CffUnsupported(Exception):
 
 def _read_index(data: bytes, pos: int) -> tuple[list[int], int]:
     """Offsets (absolute, count + 1 of them) of a CFF INDEX at ``pos``, and where it ends."""
+    raw, base = _index_offsets(data, pos)
+    if not raw:
+        return [], pos + 2
+    offsets = [base + offset for offset in raw]
+    return offsets, offsets[-1]
+
+
+class _Offsets:
+    """The absolute offsets of a big CFF INDEX (glyphs, subroutines), each computed when read:
+    a glyph INDEX has 65,000 of them and a batch reads a few hundred."""
+
+    __slots__ = ("raw", "base")
+
+    def __init__(self, data: bytes, pos: int):
+        self.raw, self.base = _index_offsets(data, pos)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index: int) -> int:
+        return self.base + self.raw[index]
+
+
+def _index_offsets(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
+    """A CFF INDEX's offsets as stored (relative) and the base they are relative to."""
     count = int.from_bytes(data[pos:pos + 2], "big")
     if count == 0:
-        return [], pos + 2
+        return (), pos + 2
     size = data[pos + 2]
     first = pos + 3
     base = first + (count + 1) * size - 1
@@ -309,8 +342,7 @@ def _read_index(data: bytes, pos: int) -> tuple[list[int], int]:
         for byte in range(3):
             spread[byte + 1::4] = packed[byte::3]
         raw = struct.unpack(f">{count + 1}I", spread)
-    offsets = [base + offset for offset in raw]
-    return offsets, offsets[-1]
+    return raw, base
 
 
 def _index_items(data: bytes, offsets: list[int]) -> list[bytes]:
@@ -395,12 +427,12 @@ class CffSource:
         _, pos = _read_index(data, data[2])  # names
         top_offsets, pos = _read_index(data, pos)
         _, pos = _read_index(data, pos)  # strings
-        self.global_subrs, _ = _read_index(data, pos)
+        self.global_subrs = _Offsets(data, pos)
         top = _parse_dict(_index_items(data, top_offsets)[0])
         if _dict_value(top, 1230) is None:  # ROS
             raise CffUnsupported("not CID-keyed")
         self.bbox = next(raw for op, raw, _ in top if op == 5) if _dict_value(top, 5) else b""
-        self.charstrings, _ = _read_index(data, _dict_value(top, 17)[0])
+        self.charstrings = _Offsets(data, _dict_value(top, 17)[0])
         self.fd_select = self._read_fd_select(_dict_value(top, 1237)[0], len(self.charstrings) - 1)
         fd_offsets, _ = _read_index(data, _dict_value(top, 1236)[0])
         self.privates, self.local_subrs = [], []
@@ -427,7 +459,7 @@ class CffSource:
         size, offset = size_offset
         entries = _parse_dict(self.data[offset:offset + size])
         subrs = _dict_value(entries, 19)
-        self.local_subrs.append(_read_index(self.data, offset + subrs[0])[0] if subrs else [])
+        self.local_subrs.append(_Offsets(self.data, offset + subrs[0]) if subrs else [])
         # the private dict as written, less its subroutines (the subset has none)
         self.privates.append(b"".join(raw + _op_bytes(op) for op, raw, _ in entries if op != 19))
 
@@ -463,13 +495,16 @@ def _op_bytes(op: int) -> bytes:
     return bytes([12, op - 1200]) if op >= 1200 else bytes([op])
 
 
+CFF_HEADER = b"\x01\x00\x04\x04"
+CFF_NAMES = _write_index([b"FormgenSubset"])
+CFF_STRINGS = _write_index([b"Adobe", b"Identity"])
+CFF_NO_SUBRS = _write_index([])
+
+
 def _assemble_cff(cid_count: int, bbox: bytes, charset: bytes, fd_select: bytes, charstrings: bytes,
                   privates: list[bytes]) -> bytes:
     """Header, names, top dict, strings, (no) global subrs, then the tables they point to."""
-    header = b"\x01\x00\x04\x04"
-    names = _write_index([b"FormgenSubset"])
-    strings = _write_index([b"Adobe", b"Identity"])
-    no_subrs = _write_index([])
+    header, names, strings, no_subrs = CFF_HEADER, CFF_NAMES, CFF_STRINGS, CFF_NO_SUBRS
 
     def top_dict(charset_at, fd_select_at, charstrings_at, fd_array_at):
         return (_sid(391) + _sid(392) + bytes([139]) + b"\x0c\x1e"  # ROS Adobe Identity 0
@@ -825,12 +860,13 @@ class _Fonts:
 
     def missing(self, role: str, text: str) -> str:
         """The characters of ``text`` the font has no glyph for (fpdf2 would leave them out)."""
-        if self._printable(role).issuperset(text):  # the usual case, checked for every value
+        if self.printable(role).issuperset(text):  # the usual case, checked for every value
             return ""
         cmap = self.parsed[role].cmap
         return "".join(dict.fromkeys(c for c in text if ord(c) not in cmap and not c.isspace()))
 
-    def _printable(self, role: str) -> frozenset:
+    def printable(self, role: str) -> frozenset:
+        """Every character the font of ``role`` has."""
         chars = self._chars.get(role)
         if chars is None:
             chars = self._chars[role] = frozenset(map(chr, self.parsed[role].cmap))
@@ -1677,6 +1713,11 @@ class Document:
         cells = plan.cells
         for start, end, members in self.writer.grid_blocks():
             self.room_for(sum(heights[start:end + 1]))
+            key = self.block_key(start, end, members, heights, layouts)
+            if key is not None and self.replay(key):
+                continue
+            canvas = self.pdf
+            mark = (len(canvas.pages[-1]), canvas.page, canvas.line_width) if key is not None else None
             for r in range(start, end + 1):
                 tops[r] = self.y
                 self.y += heights[r]
@@ -1692,6 +1733,41 @@ class Document:
             if span:
                 self.emit("EMC")
             self.rules(rects)
+            if key is not None:
+                self.remember(key, mark)
+
+    # A block of rows whose every cell shows a layout that lives as long as the writer (labels,
+    # choices, values seen before) at the same place and heights prints the same operators in
+    # every record: they are kept once and replayed (the cursor moves as drawing would move it).
+    def block_key(self, start: int, end: int, members: list[int], heights: list[float], layouts) -> tuple | None:
+        if self.painter.painted is None or type(self.pdf) is not Canvas:
+            return None
+        stable = self.writer.stable
+        ids = tuple([id(layouts[i]) for i in members])
+        if not stable.issuperset(ids):
+            return None
+        return ("block", start, self.y, tuple(heights[start:end + 1]), ids, self.pdf.line_width)
+
+    def replay(self, key: tuple) -> bool:
+        hit = self.painter.painted.get(key)
+        if hit is None:
+            return False
+        ops, canvas = hit[0], self.pdf
+        canvas.pages[-1].extend(ops)
+        self.y, canvas.family, canvas.size, canvas.line_width = hit[1:]
+        return True
+
+    def remember(self, key: tuple, mark: tuple) -> None:
+        """Keep what the block drew, unless it drew in the file's own font subsets (codes
+        numbered per file) or ran onto a new page."""
+        canvas, painted = self.pdf, self.painter.painted
+        start, page, _ = mark
+        ops = canvas.pages[-1][start:]
+        if canvas.page != page or any(op.startswith(EXTRA_TEXT_OPS) for op in ops):
+            return
+        if len(painted) > PAINTED_LIMIT:
+            painted.clear()
+        painted[key] = (ops, self.y, canvas.family, canvas.size, canvas.line_width)
 
     def begin_reading(self, text: str) -> bool:
         """Open marked content whose /ActualText is ``text`` (closed with EMC by the caller when
@@ -1740,18 +1816,15 @@ class Document:
 
     def cell_layouts(self, page: layout.Page | None, heights: list[float]) -> list[Layout]:
         """Each cell's text at its size; values shrink, then rows grow, so nothing is cut."""
-        plan, composer = self.writer.plan, self.writer.composer
-        layouts, needs = [], []
-        for index, box in enumerate(plan.cells):
-            if box.static:
-                laid = plan.static_layouts[index]
-            else:
-                placed = box.placed
-                room = sum(heights[placed.row:placed.row + placed.rowspan]) - 2 * PAD_Y
-                laid = self.writer.cell_layout(index, box, Slot(page, placed), room)
-            layouts.append(laid)
-            needs.append((box.placed, laid.height + 2 * PAD_Y))
-        grow_rows(heights, needs)
+        writer = self.writer
+        layouts = list(writer.static_cell_layouts)
+        value_cells = writer.value_cells
+        for index, box in value_cells:
+            placed = box.placed
+            room = sum(heights[placed.row:placed.row + placed.rowspan]) - 2 * PAD_Y
+            layouts[index] = writer.cell_layout(index, box, Slot(page, placed), room)
+        # The rows already fit every static cell (`plan_grid`) and only grow: the values decide.
+        grow_rows(heights, [(box.placed, layouts[index].height + 2 * PAD_Y) for index, box in value_cells])
         return layouts
 
     def cell(self, box: CellBox, laid: Layout, x: float, y: float, w: float, h: float) -> None:
@@ -1943,6 +2016,9 @@ class FormWriter:
         self._kept: dict = {}  # memoised layouts, by what they are made from
         self._cell_fields = [[s.field for s in box.placed.cell.all_segments() if s.field is not None]
                              for box in self.plan.cells]
+        cells = self.plan.cells
+        self.static_cell_layouts = [self.plan.static_layouts.get(i) for i in range(len(cells))]
+        self.value_cells = [(i, box) for i, box in enumerate(cells) if not box.static]
         self.info = {"Title": self.title, "Author": self.author, "Creator": "formgen", "Producer": "formgen"}
         self.batch_fonts = None if options.get("fpdf") else BatchFonts.build(self)
 
@@ -2063,6 +2139,8 @@ class FormWriter:
         A character the font lacks would be dropped (or drawn as an empty box), and a value
         taller than a whole page at MIN_PT would run off it; both are refused, never printed.
         """
+        if len(text) < 100 and self.fonts.printable("serif").issuperset(text):  # nearly every value
+            return None
         missing = self.fonts.missing("serif", text)
         if missing:
             codes = ", ".join(f"U+{ord(c):04X}" for c in missing)
@@ -2149,6 +2227,7 @@ class Canvas:
         self.line_width = None
         self.family, self.size = "serif", BODY_PT
         self.extra: dict[str, dict[str, int]] = {role: {} for role in fonts.roles}  # char -> code, per file
+        self.extra_hex: dict[str, dict[str, str]] = {role: {} for role in fonts.roles}  # the same codes in hex
 
     def add_page(self) -> None:
         self.pages.append([])
@@ -2183,34 +2262,78 @@ class Canvas:
                 self.pages[-1].append(f"BT /{fonts.names[role]} {size:.2f} Tf {x * K:.2f} {(self.h - y) * K:.2f} Td "
                                       f"<{codes}> Tj ET")
             return
-        static, extra, widths = fonts.codes[role], self.extra[role], fonts.widths[role]
+        self._mixed_text(x, self.h - y, text)
+
+    def _mixed_text(self, x: float, y: float, text: str) -> None:
+        """Text with characters outside the static subset: one operator per run of one font,
+        each run starting where the widths of the characters before it end (added one by
+        one, in order, so the positions are those of a character-by-character walk)."""
+        fonts, role, size = self.fonts, self.family, self.size
+        static = fonts.hexes[role]
+        static_font, extra_font = fonts.names[role], fonts.extra_names[role]
         out, run, run_font, run_x, cursor = self.pages[-1], [], None, x, x
-        for char in text:
-            code = static.get(char)
-            font = fonts.names[role]
-            if code is None:
-                if ord(char) not in fonts.glyphs[role]:
-                    fonts.missing(role, char)
+        passed: list[str] = []  # pieces printed since the cursor was last moved on
+        for piece in fonts.runs[role].findall(text):  # alternately static and other characters
+            if piece[0] in static:
+                font, codes = static_font, [static[char] for char in piece]
+            else:
+                piece = self._with_glyphs(role, piece)
+                font, codes = extra_font, self._extra_codes(role, piece)
+                if not codes:
                     continue
-                code = extra.get(char)
-                if code is None:
-                    code = extra[char] = len(extra) + 1
-                font = fonts.extra_names[role]
             if font != run_font and run:
-                out.append(_text_op(run_font, size, run_x, self.h - y, run))
-                run, run_x = [], cursor
+                out.append(_text_op(run_font, size, run_x, y, run))
+                advance = fonts.advances(role, size)
+                for passed_piece in passed:
+                    for char in passed_piece:
+                        cursor += advance[char]
+                run, run_x, passed = [], cursor, []
             run_font = font
-            run.append(code)
-            cursor += widths[ord(char)] / 1000 * size * PT
+            run += codes
+            passed.append(piece)
         if run:
-            out.append(_text_op(run_font, size, run_x, self.h - y, run))
+            out.append(_text_op(run_font, size, run_x, y, run))
+
+    def _with_glyphs(self, role: str, piece: str) -> str:
+        """``piece`` less the characters the font lacks (reported once, never printed)."""
+        glyphs = self.fonts.glyphs[role]
+        if all(ord(char) in glyphs for char in piece):
+            return piece
+        for char in piece:
+            if ord(char) not in glyphs:
+                self.fonts.missing(role, char)
+        return "".join(char for char in piece if ord(char) in glyphs)
+
+    def _extra_codes(self, role: str, piece: str) -> list[str]:
+        """The codes of characters in this file's own subset of the font (numbered as met)."""
+        extra, extra_hex, codes = self.extra[role], self.extra_hex[role], []
+        for char in piece:
+            code = extra_hex.get(char)
+            if code is None:
+                number = extra[char] = len(extra) + 1
+                code = extra_hex[char] = f"{number:04X}"
+            codes.append(code)
+        return codes
 
     def output(self, info: dict) -> bytes:
         return self.fonts.assemble(self, info)
 
 
-def _text_op(font: str, size: float, x: float, y: float, codes: list[int]) -> str:
-    return f"BT /{font} {size:.2f} Tf {x * K:.2f} {y * K:.2f} Td <{''.join(f'{c:04X}' for c in codes)}> Tj ET"
+class _Advances(dict):
+    """Character -> how far it moves the pen at one size (mm), filled in as characters come."""
+
+    def __init__(self, widths, size: float):
+        super().__init__()
+        self.widths, self.size = widths, size
+
+    def __missing__(self, char: str) -> float:
+        advance = self[char] = self.widths[ord(char)] / 1000 * self.size * PT
+        return advance
+
+
+def _text_op(font: str, size: float, x: float, y: float, codes: list[str]) -> str:
+    """A text operator; ``codes`` are the characters' codes in hex, as written."""
+    return f"BT /{font} {size:.2f} Tf {x * K:.2f} {y * K:.2f} Td <{''.join(codes)}> Tj ET"
 
 
 class BatchFonts:
@@ -2227,6 +2350,8 @@ class BatchFonts:
         self.extra_names = {"serif": "F3", "sans": "F4"}
         self.codes: dict[str, dict[str, int]] = {}
         self.hexes: dict[str, dict[str, str]] = {}  # char -> its code as written in a text operator
+        self.runs: dict[str, re.Pattern] = {}  # finds runs of static characters and of the others
+        self._advances: dict[tuple[str, float], dict[str, float]] = {}
         self.static_objects: list[bytes] = []  # objects 3 onwards: the two static fonts
         self.warned: set[str] = set()
         self._infos: dict[tuple, bytes] = {}  # the document information dictionary, made once
@@ -2236,6 +2361,8 @@ class BatchFonts:
             chars = sorted(c for c in static_chars[role] if ord(c) in self.glyphs[role])
             self.codes[role] = {c: n for n, c in enumerate(chars, 1)}
             self.hexes[role] = {c: f"{n:04X}" for c, n in self.codes[role].items()}
+            static_class = "".join(re.escape(c) for c in self.codes[role]) or "\\x00"
+            self.runs[role] = re.compile(f"[{static_class}]+|[^{static_class}]+", re.DOTALL)
             objects = self._font_objects(role, self.codes[role], number)
             self.font_refs[self.names[role]] = number
             self.static_objects += objects
@@ -2251,6 +2378,13 @@ class BatchFonts:
         document = Document(writer, blank=False, canvas=probe)
         document.form_page(layout.pages(writer.form, layout.Record())[0])
         return cls(writer, probe.chars)
+
+    def advances(self, role: str, size: float) -> dict[str, float]:
+        """How far each character moves the pen at ``size`` (in mm), worked out once."""
+        table = self._advances.get((role, size))
+        if table is None:
+            table = self._advances[(role, size)] = _Advances(self.widths[role], size)
+        return table
 
     def missing(self, role: str, char: str) -> None:
         if char not in self.warned:
@@ -2297,10 +2431,19 @@ class BatchFonts:
             made = self._infos[key] = ("<<" + " ".join(f"/{k} {_pdf_text(v)}" for k, v in info.items()) + ">>").encode()
         return made
 
+    def _static_block(self) -> tuple[bytes, list[int]]:
+        """Objects 3 onwards (the static fonts) as written in every file of the batch, with
+        each one's offset from the block's start: serialised once, copied into each file."""
+        if getattr(self, "_block", None) is None:
+            block, offsets = bytearray(), []
+            for n, body in enumerate(self.static_objects, 3):
+                offsets.append(len(block))
+                block += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+            self._block = (bytes(block), offsets)
+        return self._block
+
     def assemble(self, canvas: Canvas, info: dict) -> bytes:
         objects: dict[int, bytes] = {}
-        for n, body in enumerate(self.static_objects, 3):
-            objects[n] = body
         number = self.first_free
         refs = dict(self.font_refs)
         for role in self.roles:
@@ -2324,17 +2467,24 @@ class BatchFonts:
         objects[info_number] = self._info(info)
         objects[1] = b"<</Type /Catalog /Pages 2 0 R /Lang (zh-CN)>>"
         objects[2] = (f"<</Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)}>>").encode()
-        out = bytearray(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
+        parts = [b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n"]  # joined once at the end: the file is copied once
+        at = len(parts[0])
         offsets = [0] * (number + 1)
-        for n in range(1, number + 1):
-            offsets[n] = len(out)
-            out += f"{n} 0 obj\n".encode() + objects[n] + b"\nendobj\n"
-        xref = len(out)
-        out += f"xref\n0 {number + 1}\n0000000000 65535 f \n".encode()
-        out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets[1:]).encode()
-        out += (f"trailer\n<</Size {number + 1} /Root 1 0 R /Info {info_number} 0 R>>\n"
-                f"startxref\n{xref}\n%%EOF\n").encode()
-        return bytes(out)
+        block, block_offsets = self._static_block()
+        for first, last in ((1, 2), (self.first_free, number)):
+            if first == self.first_free:  # objects 3 … first_free - 1 in between, as prepared
+                offsets[3:first] = [at + offset for offset in block_offsets]
+                parts.append(block)
+                at += len(block)
+            for n in range(first, last + 1):
+                offsets[n] = at
+                parts += (f"{n} 0 obj\n".encode(), objects[n], b"\nendobj\n")
+                at += len(parts[-3]) + len(objects[n]) + 8
+        parts.append((f"xref\n0 {number + 1}\n0000000000 65535 f \n"
+                      + "".join(f"{offset:010d} 00000 n \n" for offset in offsets[1:])
+                      + f"trailer\n<</Size {number + 1} /Root 1 0 R /Info {info_number} 0 R>>\n"
+                      f"startxref\n{at}\n%%EOF\n").encode())
+        return b"".join(parts)
 
 
 def _stream(data: bytes, keys: str) -> bytes:
@@ -2343,7 +2493,7 @@ def _stream(data: bytes, keys: str) -> bytes:
 
 
 def _to_unicode(codes: dict[str, int]) -> bytes:
-    entries = [f"<{code:04X}> <{''.join(_utf16_hex(ord(u)) for u in char)}>\n" for char, code in codes.items()]
+    entries = [f"<{code:04X}> <{char.encode('utf-16-be').hex().upper()}>\n" for char, code in codes.items()]
     blocks = "".join(f"{len(entries[i:i + 100])} beginbfchar\n{''.join(entries[i:i + 100])}endbfchar\n"
                      for i in range(0, len(entries), 100))
     return ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
