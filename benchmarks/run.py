@@ -18,6 +18,7 @@ the docxtpl loop and LibreOffice.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,10 +238,12 @@ class Bench:
                          "LibreOffice: not installed"))
             return
         their_rate = their_pages / slow.seconds
+        same = same_pdf_text(files(ours, ".pdf")[:sample], files(converted, ".pdf"))  # both in record order
         self.add(Row(label, f"{rate:.0f} pages/s ({pages} pages in {fast.seconds:.2f} s)",
                      f"LibreOffice {their_rate:.1f} pages/s ({their_pages} pages of {sample} records "
                      f"in {slow.seconds:.1f} s)", rate / their_rate, 100,
-                     f"one process each (formgen's default --jobs 1); best of {self.args.repeat}"))
+                     f"one process each (formgen's default --jobs 1); best of {self.args.repeat}; "
+                     f"same characters: {same}"))
 
     # -- 表2 roster to Excel ----------------------------------------------------
     def roster(self) -> None:
@@ -352,6 +356,24 @@ def same_text(ours: list[Path], theirs: list[Path]) -> str:
         return f"no ({len(ours)} vs {len(theirs)} files)"
     picks = sorted({0, len(ours) // 2, len(ours) - 1})
     differ = [i + 1 for i in picks if docx_text(ours[i]) != docx_text(theirs[i])]
+    return "yes" if not differ else f"NO (records {differ})"
+
+
+def pdf_characters(path: Path) -> collections.Counter:
+    text = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True, text=True).stdout
+    return collections.Counter(unicodedata.normalize("NFKC", "".join(text.split())))
+
+
+def same_pdf_text(ours: list[Path], theirs: list[Path]) -> str:
+    """Whether formgen's PDF and LibreOffice's PDF of the same record hold the same characters,
+    each as often (first, middle and last record; the two lay the cells out differently, so
+    pdftotext reads them in different orders)."""
+    if not shutil.which("pdftotext"):
+        return "not checked (no pdftotext)"
+    if not theirs or len(ours) != len(theirs):
+        return f"no ({len(ours)} vs {len(theirs)} files)"
+    picks = sorted({0, len(theirs) // 2, len(theirs) - 1})
+    differ = [i + 1 for i in picks if pdf_characters(ours[i]) != pdf_characters(theirs[i])]
     return "yes" if not differ else f"NO (records {differ})"
 
 
