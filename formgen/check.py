@@ -455,7 +455,7 @@ def _check_borrowed_identity(library: Library, edition_id: str) -> None:
     foreign = {}
     for other in sorted(set(library.editions) - related):
         for mark in _identity(library.editions[other]) - inherited:
-            if mark not in own or not _copied_by(library, other, edition_id):
+            if mark not in own or not _is_the_original(library, edition_id, other):
                 foreign.setdefault(mark, other)
     if not foreign:
         return
@@ -472,8 +472,8 @@ def _check_borrowed_identity(library: Library, edition_id: str) -> None:
                                     severity="warning"))
 
 
-def _copied_by(library: Library, original: str, edition_id: str) -> bool:
-    """Whether a mark both editions claim is best read as copied from ``edition_id`` into
-    ``original``: only when ``edition_id`` reproduces a publication (``source:``) and the other
-    does not. Otherwise both are told, since nothing says which one copied."""
-    return bool(library.editions[edition_id].edition.source) and not library.editions[original].edition.source
+def _is_the_original(library: Library, edition_id: str, other: str) -> bool:
+    """Of two editions whose files both claim a mark, whether ``edition_id``'s is the original:
+    only when it reproduces a publication (``source:``) and ``other`` does not.  Otherwise both
+    are told, since nothing says which one copied."""
+    return bool(library.editions[edition_id].edition.source) and not library.editions[other].edition.source
