@@ -60,55 +60,49 @@ def fill_forms(form: Form, edition: ResolvedEdition | None, data: Path, fmt: str
     table = open_table(data, encoding)
     outdir = _output_folder(outdir)
     writer = form_writer(fmt)(form, edition)
-    with frozen_heap():
-        return _fill(form, edition, data, fmt, writer, table, outdir, pattern, merge, skip_invalid, overwrite,
-                     progress, jobs)
-
-
-def _fill(form, edition, data, fmt, writer, table, outdir, pattern, merge, skip_invalid, overwrite, progress,
-          jobs) -> tuple[list[Path], FillResult]:
-    # The writer vets what only it knows (a PDF font's missing glyphs, Excel's cell limit).
-    check = RowCheck(form, table.header, getattr(writer, "value_problem", None))
-    check.check_unnamed_columns(table.rows())
-    result = FillResult([], list(check.problems))
-    names = OutputNames(form, edition, fmt, outdir, pattern, merge)
-    if jobs > 1:
-        from . import parallel  # multiprocessing: imported only for --jobs
-    forked = jobs > 1 and not merge and parallel.available()
-    starts = array("q")  # the first input row of each record, for the workers
-    if check.fatal:
-        pass
-    elif forked and not form.repeat_row():  # one record per row: the rows are checked in parallel
-        starts = parallel.validate(check, table, result, names, jobs)
-    else:
-        for record in check.records(table.rows(), result):
-            names.add(record)
-            if forked:
-                starts.append(record.source_rows[0])
-    if result.errors and not (skip_invalid and names.records and _only_row_errors(result)):
-        raise InputError(_summary(data, result))
-    report = names.outdir / "invalid-rows.csv"
-    _refuse_input_as_output(data, names, report)
-    _refuse_overwrite(_with_report(names, report if result.invalid_rows else None), overwrite)
-    second = FillResult([])  # the second pass finds the same problems: reported once, from the first
-    records = check.records(table.rows(), second, checked=result)
-    if merge:
-        with atomic_path(names[0]) as tmp:
-            writer.write(list(records), tmp)
-    elif forked:
-        parallel.write(_file_writer(writer, names.outdir), check, table, result, names, starts, jobs, progress)
-    elif jobs > 1:
-        _write_parallel(form, edition, fmt, records, names, jobs, progress)
-    else:
-        put = _file_writer(writer, names.outdir)
-        for done, (record, target) in enumerate(zip(records, names), 1):
-            put(record, target)
-            if progress:
-                progress(done, len(names))
-    if result.invalid_rows:
-        write_text_atomic(report, _report_csv(result))
-    result.records = RecordStream(check, table, names.records)
-    return names, result
+    with frozen_heap():  # what is loaded lives as long as the batch: the collector need not walk it
+        # The writer vets what only it knows (a PDF font's missing glyphs, Excel's cell limit).
+        check = RowCheck(form, table.header, getattr(writer, "value_problem", None))
+        check.check_unnamed_columns(table.rows())
+        result = FillResult([], list(check.problems))
+        names = OutputNames(form, edition, fmt, outdir, pattern, merge)
+        if jobs > 1:
+            from . import parallel  # multiprocessing: imported only for --jobs
+        forked = jobs > 1 and not merge and parallel.available()
+        starts = array("q")  # the first input row of each record, for the workers
+        if check.fatal:
+            pass
+        elif forked and not form.repeat_row():  # one record per row: the rows are checked in parallel
+            starts = parallel.validate(check, table, result, names, jobs)
+        else:
+            for record in check.records(table.rows(), result):
+                names.add(record)
+                if forked:
+                    starts.append(record.source_rows[0])
+        if result.errors and not (skip_invalid and names.records and _only_row_errors(result)):
+            raise InputError(_summary(data, result))
+        report = names.outdir / "invalid-rows.csv"
+        _refuse_input_as_output(data, names, report)
+        _refuse_overwrite(_with_report(names, report if result.invalid_rows else None), overwrite)
+        second = FillResult([])  # the second pass finds the same problems: reported once, from the first
+        records = check.records(table.rows(), second, checked=result)
+        if merge:
+            with atomic_path(names[0]) as tmp:
+                writer.write(list(records), tmp)
+        elif forked:
+            parallel.write(_file_writer(writer, names.outdir), check, table, result, names, starts, jobs, progress)
+        elif jobs > 1:
+            _write_parallel(form, edition, fmt, records, names, jobs, progress)
+        else:
+            put = _file_writer(writer, names.outdir)
+            for done, (record, target) in enumerate(zip(records, names), 1):
+                put(record, target)
+                if progress:
+                    progress(done, len(names))
+        if result.invalid_rows:
+            write_text_atomic(report, _report_csv(result))
+        result.records = RecordStream(check, table, names.records)
+        return names, result
 
 
 @contextmanager
