@@ -96,13 +96,7 @@ def _cache_file(raw: bytes) -> Path | None:
 
 
 def _cache_get(raw: bytes):
-    target = _cache_file(raw)
-    if target is None or not target.is_file():
-        return None
-    try:
-        return pickle.loads(target.read_bytes())
-    except Exception:  # a damaged or foreign cache entry: parse the file instead
-        return None
+    return load_pickle(_cache_file(raw))  # None (no entry, a damaged one): parse the file instead
 
 
 def _cache_put(raw: bytes, tree) -> None:

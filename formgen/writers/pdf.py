@@ -71,7 +71,7 @@ from pathlib import Path
 from .. import layout
 from ..errors import RenderError
 from ..models import Cell, Form, FormField, Line, Note, Segment
-from ..yamlio import store_pickle
+from ..yamlio import file_cache_entry, load_pickle, store_pickle
 
 LOG = logging.getLogger(__name__)
 
@@ -198,15 +198,7 @@ def _fpdf_version() -> str:
 
 
 def _font_cache_file(path: str) -> Path | None:
-    import hashlib
-    setting = os.environ.get("FORMGEN_CACHE", "")
-    if setting.lower() in ("off", "0", "no"):
-        return None
-    base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "formgen"
-    real = os.path.realpath(path)
-    info = os.stat(real)
-    key = f"{CACHE_FORMAT}|{_fpdf_version()}|{real}|{info.st_size}|{info.st_mtime_ns}"
-    return base / "fonts" / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
+    return file_cache_entry("fonts", Path(path), CACHE_FORMAT, _fpdf_version())
 
 
 class CachedFont:
@@ -254,14 +246,10 @@ DESCRIPTOR_KEYS = ("ascent", "descent", "cap_height", "flags", "font_b_box", "it
 
 
 def _cached_font(path: str, role: str) -> CachedFont | None:
-    import pickle
     try:
-        target = _font_cache_file(path)
-        if target is None or not target.is_file():
-            return None
-        plain, fpdf_state = pickle.loads(target.read_bytes())
+        plain, fpdf_state = load_pickle(_font_cache_file(path))
         return CachedFont(plain, fpdf_state, path, role)
-    except Exception:  # a damaged or foreign entry: parse the font instead
+    except Exception:  # no entry, or a damaged or foreign one: parse the font instead
         return None
 
 
@@ -624,43 +612,35 @@ _PROGRAMS_SEEN: dict[tuple[str, int], int] = {}
 
 
 def _programs_file(path: str, face: int) -> Path | None:
-    entry = _font_cache_file(path)
+    """Where a face's inlined glyph programs are kept, beside its font cache; None without a cache
+    (FORMGEN_CACHE=off, or a font file that cannot be looked at)."""
+    try:
+        entry = _font_cache_file(path)
+    except OSError:
+        return None
     return entry.with_name(f"{entry.stem}-{face}.programs") if entry is not None else None
 
 
 def _load_programs(source: CffSource, path: str, face: int) -> None:
     import atexit
-    import pickle
-    try:
-        target = _programs_file(path, face)
-        if target is None:
-            return
-        if target.is_file():
-            programs = pickle.loads(target.read_bytes())
-            if isinstance(programs, dict):
-                source.flat.update(programs)
-    except Exception:  # a damaged entry: glyphs are inlined again
-        pass
+    target = _programs_file(path, face)
+    if target is None:
+        return
+    programs = load_pickle(target)  # None when missing or damaged: glyphs are inlined again
+    if isinstance(programs, dict):
+        source.flat.update(programs)
     _PROGRAMS_SEEN[(path, face)] = len(source.flat)
     atexit.register(_save_programs, source, path, face)
 
 
 def _save_programs(source: CffSource, path: str, face: int) -> None:
-    import pickle
     if len(source.flat) <= _PROGRAMS_SEEN.get((path, face), 0):
         return
-    try:
-        target = _programs_file(path, face)
-        if target is None:
-            return
-        programs = dict(source.flat)
-        if target.is_file():  # another run may have added glyphs meanwhile
-            try:
-                programs = {**pickle.loads(target.read_bytes()), **programs}
-            except Exception:
-                pass
-    except OSError:
+    target = _programs_file(path, face)
+    if target is None:
         return
+    stored = load_pickle(target)  # another run may have added glyphs meanwhile
+    programs = {**stored, **source.flat} if isinstance(stored, dict) else dict(source.flat)
     store_pickle(target, programs)
 
 
