@@ -385,8 +385,8 @@ class _Builder:
         # whose own chart has no such box prints none (never the province's inherited list).
         # A county's item inherited from the province catalog has the catalog's plain
         # chart (no materials box): its materials are listed above the chart instead.
-        from_catalog = "flows" not in self.own_keys(item)
-        if item.materials and from_catalog:
+        listed = bool(item.materials) and "flows" not in self.own_keys(item)
+        if listed:
             blocks.append(self.para(f"{item.materials_title or '办理材料'}：", "label"))
             blocks += [self.para(line, "body") for line in self.material_lines(item.materials)]
             notes = item.notes if "notes" in self.own_keys(item) else []
@@ -396,7 +396,7 @@ class _Builder:
             if chart.title == self.fill(item.name):
                 chart.title = None  # the part's heading already says it
             blocks.append(chart)
-        notes_printed = bool(item.materials) and "notes" in self.own_keys(item) and from_catalog
+        notes_printed = listed and "notes" in self.own_keys(item)
         blocks += self._local_blocks(item, notes_printed)
         blocks += self.link(item.online_url)
         number = f"{item.number}、" if item.number else ""

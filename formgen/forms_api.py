@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import os
 import re
 from array import array
 from collections.abc import Sequence
@@ -346,7 +347,7 @@ def _name(pattern: str, record: Record, labels: dict[str, str]) -> str:
 def _refuse_overwrite(targets, overwrite: bool) -> None:
     if overwrite:
         return
-    existing = [t for t in targets if (t if isinstance(t, Path) else Path(t)).exists()]
+    existing = [t for t in targets if os.path.exists(t)]
     if existing:
         more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
         raise InputError(f"{existing[0]}{more} already exists; choose another -o folder or pass --overwrite")

@@ -503,9 +503,8 @@ class Typesetter:
             self.in_list = False
             self.y += 4
         only_forms = part.blocks and all(isinstance(b, FormBlock) for b in part.blocks)
-        if only_forms:  # an appendix: the form prints its own number and title
-            self.mark(part, depth, self.y)
-        elif titled_by_its_chart(part):  # the chart draws the title where the seed has it
+        # an appendix's form prints its own number and title; a chart may draw its title itself
+        if only_forms or titled_by_its_chart(part):
             self.mark(part, depth, self.y)
         else:
             self.heading(part, depth)
