@@ -43,8 +43,9 @@ def check_all(root: Path | None = None) -> Library:
 def run_checks(library: Library, editions: list[str] | None = None) -> None:
     for form_id, (tree, display) in library.form_trees.items():
         _check_form(library, library.forms[form_id], tree, display)
+    identities: dict[str, set[str]] = {}  # each edition's, worked out once for all the others' checks
     for edition_id in _editions_to_check(library, editions):
-        _check_edition(library, edition_id)
+        _check_edition(library, edition_id, identities)
 
 
 def _editions_to_check(library: Library, wanted: list[str] | None) -> list[str]:
@@ -103,7 +104,7 @@ def _find_line(tree, needle: str) -> int | None:
 # --------------------------------------------------------------------------
 # Editions and their items
 # --------------------------------------------------------------------------
-def _check_edition(library: Library, edition_id: str) -> None:
+def _check_edition(library: Library, edition_id: str, identities: dict[str, set[str]]) -> None:
     stored = library.editions[edition_id]
     edition, tree, display = stored.edition, stored.tree, stored.display
     if edition.extends and edition.extends not in library.editions:
@@ -126,7 +127,7 @@ def _check_edition(library: Library, edition_id: str) -> None:
     _check_placeholders(library, stored, resolved)
     _check_logo(library, stored, resolved)
     _check_package_source(library, stored, resolved)
-    _check_borrowed_identity(library, edition_id)
+    _check_borrowed_identity(library, edition_id, identities)
 
 
 def _check_form_refs(library, stored, resolved) -> None:
@@ -442,19 +443,24 @@ def _identity(stored) -> set[str]:
     return {m for m in marks if m and len(m) >= 3}
 
 
-def _check_borrowed_identity(library: Library, edition_id: str) -> None:
+def _check_borrowed_identity(library: Library, edition_id: str, identities: dict[str, set[str]]) -> None:
     """Warn where an edition's own files name another edition (not one it extends).
 
     Copying a neighbour's file and forgetting one phone number is the way a county's guide
     comes to print another county's numbers; only the data can tell, so check says where.
     """
+    def identity(e: str) -> set[str]:
+        if e not in identities:
+            identities[e] = _identity(library.editions[e])
+        return identities[e]
+
     chain = library.chain(edition_id)
     related = set(chain) | {e for e in library.editions if edition_id in library.chain(e)}
-    inherited = set().union(*(_identity(library.editions[e]) for e in chain[1:]))
-    own = _identity(library.editions[edition_id])
+    inherited = set().union(*(identity(e) for e in chain[1:]))
+    own = identity(edition_id)
     foreign = {}
     for other in sorted(set(library.editions) - related):
-        for mark in _identity(library.editions[other]) - inherited:
+        for mark in identity(other) - inherited:
             if mark not in own or not _is_the_original(library, edition_id, other):
                 foreign.setdefault(mark, other)
     if not foreign:
