@@ -83,6 +83,12 @@ LEADING = 1.6  # line height / font size for running text
 CELL_LEADING = 1.4
 ASCENT = 0.86  # baseline below the top of a CJK em box, in em
 CELL_PAD_X, CELL_PAD_Y = 1.6, 1.5
+# Entries of the 目录 sit 1.45 lines apart, with no gap between items: text extractors
+# (poppler's pdftotext, search, copy) gather lines closer than 1.5 em into one block, so
+# the titles read on in order as the source's 目录 does and the page numbers follow as a
+# column of their own. At 1.7 lines every entry was a block of its own, each title cut
+# off from the next by its page number.
+TOC_LEADING = 1.45
 GRID = 0.25
 HEADER_FILL = 235
 GROUP_FILL = 246
@@ -437,10 +443,9 @@ class Typesetter:
 
     def toc_heights(self, entries) -> list[float]:
         heights = []
-        for entry in entries:
+        for entry, gap in zip(entries, toc_gaps(entries)):
             role, size, _, lines = self.toc_line_layout(entry)
-            gap = 2.5 if entry.depth == 1 else 0.8
-            heights.append(len(lines) * size * PT * 1.5 + gap)
+            heights.append(len(lines) * size * PT * TOC_LEADING + gap)
         return heights
 
     def toc_page_count(self, entries) -> int:
@@ -461,12 +466,12 @@ class Typesetter:
         g = self.geo
         self.y = g.top
         self.text_block("目　录", "sans", 20, align="center", space_after=6)
-        for entry, height in zip(self.toc, self.toc_heights(self.toc)):
+        for entry, height, gap in zip(self.toc, self.toc_heights(self.toc), toc_gaps(self.toc)):
             if self.y + height > g.bottom:
                 pdf.add_page(orientation=self.orientation)
                 self.y = g.top
             role, size, indent, lines = self.toc_line_layout(entry)
-            line_height = size * PT * 1.5
+            line_height = size * PT * TOC_LEADING
             top = self.y
             x = g.left + indent
             for line in lines:
@@ -487,7 +492,7 @@ class Typesetter:
                 pdf.set_draw_color(0)
             self.draw_line(number, num_x, self.y - line_height, "serif", 11, line_height)
             pdf.link(g.left, top, g.text_width, self.y - top, entry.link)
-            self.y += 2.5 if entry.depth == 1 else 0.8
+            self.y += gap
 
     # -- parts -------------------------------------------------------------------
     def part(self, part: Part, depth: int, first: bool) -> None:
@@ -985,6 +990,13 @@ class BookletWriter:
             Path(target).write_bytes(data)
         except OSError as err:
             raise RenderError(f"cannot write {target}: {err.strerror or err}") from err
+
+
+def toc_gaps(entries: list[TocEntry]) -> list[float]:
+    """Space (mm) after each 目录 entry: a group's title stands apart from its items;
+    items, and the entries of a flat list, run on."""
+    following = [entry.depth for entry in entries[1:]] + [0]
+    return [2.5 if entry.depth < after else 0.0 for entry, after in zip(entries, following)]
 
 
 def titled_by_its_chart(part: Part) -> bool:
