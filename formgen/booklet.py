@@ -124,6 +124,20 @@ class Part:
     def heading(self) -> str:
         return f"{self.number}{self.title}" if self.number else self.title
 
+    @property
+    def titled_by_its_chart(self) -> bool:
+        """The part opens with a chart that draws the part's own title (henan-flowcharts).
+
+        The seed's charts carry their title inside the figure; a heading printed above
+        it as well stood the title twice on every page. The writers show the chart's
+        title only: the PDF marks the part (bookmark, 目录) without a heading; Word and
+        the web edition keep the heading for the navigation pane, TOC field and screen
+        readers, but do not display it.
+        """
+        first = self.blocks[0] if self.blocks else None
+        return (isinstance(first, ChartBlock) and not self.number and first.chart.title == self.title
+                and TITLE_ENTRY in first.chart.reading)
+
 
 @dataclass
 class Booklet:

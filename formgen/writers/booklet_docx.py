@@ -65,6 +65,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from lxml.etree import XMLSyntaxError
 
 from ..booklet import Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
@@ -324,8 +326,7 @@ class BookletDocument:
             self.draw_form_part(part, depth)
             return
         heading = self.styled_paragraph(heading_style(part, depth))
-        if part.page_break and not self.page_started:
-            heading.paragraph_format.page_break_before = True
+        starts_page = part.page_break and not self.page_started
         self.page_started = False
         self.bookmark(heading._p, part.slug)
         heading.add_run(part.heading)
@@ -333,6 +334,11 @@ class BookletDocument:
             heading.add_run(f"（{part.code}）" if depth > 1 else f"　{part.code}")
         for block in part.blocks:
             self.draw_block(block)
+        if part.titled_by_its_chart:  # the chart shows the title; the heading feeds navigation and TOC
+            hide(heading._p)
+        if starts_page:  # a hidden paragraph is not laid out, so the page break goes on what shows
+            shown = heading._p.getnext() if part.titled_by_its_chart else heading._p
+            Paragraph(shown, heading._parent).paragraph_format.page_break_before = True
 
     def draw_block(self, block) -> None:
         if isinstance(block, Para):
@@ -507,8 +513,6 @@ class BookletDocument:
         return p
 
     def styled_paragraph(self, style: str, text: str | None = None):
-        from docx.text.paragraph import Paragraph
-
         p = self.paragraph()
         sub(sub(p, "w:pPr"), "w:pStyle", {"w:val": self.style_ids[style]})
         paragraph = Paragraph(p, self.document._body)
@@ -1050,6 +1054,18 @@ def text_run(text: str, bold: bool = False, style: str | None = None):
     t.text = text
     t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     return run
+
+
+def hide(paragraph) -> None:
+    """Hidden text (``w:vanish``) for every run and the paragraph mark: not displayed or
+    printed, still in Word's navigation pane and collected by its TOC field."""
+    for run in paragraph.iter(qn("w:r")):
+        Run(run, None).font.hidden = True  # python-docx keeps rPr's children in schema order
+    props = paragraph.get_or_add_pPr()
+    mark = props.find(qn("w:rPr"))
+    if mark is None:  # the mark's properties come last in pPr (headings carry no sectPr)
+        mark = sub(props, "w:rPr")
+    mark.insert(0, OxmlElement("w:vanish"))  # first: a heading's mark has no rStyle/rFonts
 
 
 def add_text(paragraph, text: str) -> None:

@@ -55,7 +55,6 @@ from pypdf.generic import NameObject
 
 from ..booklet import Block, Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import RenderError
-from ..flows import TITLE_ENTRY
 from .pdf import FastFontProducer, _Fonts, begin_actual_text
 
 try:  # the charts module arrives separately; until then charts are not drawn
@@ -509,7 +508,7 @@ class Typesetter:
             self.y += 4
         only_forms = part.blocks and all(isinstance(b, FormBlock) for b in part.blocks)
         # an appendix's form prints its own number and title; a chart may draw its title itself
-        if only_forms or titled_by_its_chart(part):
+        if only_forms or part.titled_by_its_chart:
             self.mark(part, depth, self.y)
         else:
             self.heading(part, depth)
@@ -997,19 +996,6 @@ def toc_gaps(entries: list[TocEntry]) -> list[float]:
     items, and the entries of a flat list, run on."""
     following = [entry.depth for entry in entries[1:]] + [0]
     return [2.5 if entry.depth < after else 0.0 for entry, after in zip(entries, following)]
-
-
-def titled_by_its_chart(part: Part) -> bool:
-    """A part whose first block is a chart drawing the part's own title (henan-flowcharts).
-
-    The seed's charts carry their title inside the figure; printed above it as well, the
-    title stood twice on every page. The page then prints the chart's title only, and the
-    bookmark and the 目录 point at it. (Word keeps its heading paragraph, from which its
-    navigation pane and TOC field are built; the web page keeps its heading as its title.)
-    """
-    first = part.blocks[0] if part.blocks else None
-    return (isinstance(first, ChartBlock) and not part.number and first.chart.title == part.title
-            and TITLE_ENTRY in first.chart.reading)
 
 
 @contextmanager

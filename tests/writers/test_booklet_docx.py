@@ -417,6 +417,31 @@ def test_builtin_edition_booklet(edition_docx, edition_id):
     assert len(ids) == len(set(ids))  # Word wants every drawing object numbered once
 
 
+def hidden(paragraph) -> bool:
+    """Every text run and the paragraph mark carry w:vanish."""
+    runs = [r for r in paragraph.iter(f"{W}r") if r.find(f"{W}t") is not None]
+    marks = [paragraph.find(f"{W}pPr/{W}rPr")] + [r.find(f"{W}rPr") for r in runs]
+    return bool(runs) and all(m is not None and m.find(f"{W}vanish") is not None for m in marks)
+
+
+def test_a_chart_that_draws_its_title_is_the_pages_only_visible_title(edition_docx):
+    booklet, path = edition_docx("henan-flowcharts")
+    document = Document(str(path))
+    headings = {text_of(p): p for p in body_paragraphs(document) if paragraph_style(p).startswith("Heading")}
+    titled = [part for _, part in printed(booklet.parts) if part.titled_by_its_chart]
+    assert len(titled) >= 10
+    for k, part in enumerate(titled):
+        heading = headings[part.heading]  # kept, with its bookmark, for the navigation pane and TOC
+        assert hidden(heading)
+        shown = heading.getnext()
+        if k:  # each chart still starts a page (the first one starts the body's section)
+            assert shown.find(f"{W}pPr/{W}pageBreakBefore") is not None
+        assert part.title in text_of(shown)  # the chart's own title, drawn in it
+    _, plain = edition_docx("puyang")  # charts without a title keep a visible heading
+    assert not any(hidden(p) for p in body_paragraphs(Document(str(plain)))
+                   if paragraph_style(p).startswith("Heading"))
+
+
 # Word rejects a file whose property elements are out of the schema's order (ECMA-376 part 1)
 SCHEMA_ORDER = {
     "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd tabs "

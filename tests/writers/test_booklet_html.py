@@ -435,3 +435,23 @@ def test_forms_print_numbers_as_the_paper_does(edition_sites):
     assert re.search(r'<li><span class="n">1\.</span>异地就医备案时', page)
     assert re.search(r"签字备注1(?:<[^>]*>|\s)*2", re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", " ", page))))
     assert "（样表）（样表）" not in text
+
+
+@needs_builder
+def test_a_chart_that_draws_its_title_is_the_pages_only_visible_title(edition_sites):
+    """henan-flowcharts: the chart draws the item's title; the heading stays in the outline
+    (and for screen readers) but is not shown, so the title does not stand twice."""
+    booklet, site = edition_sites("henan-flowcharts")
+    titled = [p for p in site_parts(booklet) if p.titled_by_its_chart]
+    assert titled
+    for part in titled:
+        page = (site / f"{part.slug}.html").read_text(encoding="utf-8")
+        heading = re.search(r"<h1([^>]*)>(.*?)</h1>", page, re.S)
+        assert 'class="visually-hidden"' in heading.group(1) and part.title in heading.group(2)
+        svg_title = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+        assert f">{part.title}</text>" in svg_title  # drawn in the chart
+    css = (site / "assets" / "site.css").read_text(encoding="utf-8")
+    rule = re.search(r"\.visually-hidden\s*\{([^}]*)\}", css).group(1)
+    assert "clip-path: inset(50%)" in rule and "position: absolute" in rule
+    _, plain = edition_sites("puyang")  # charts without a title keep a visible heading
+    assert "visually-hidden" not in (plain / "booklet.html").read_text(encoding="utf-8")

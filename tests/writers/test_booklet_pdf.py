@@ -160,6 +160,16 @@ def test_toc_numbers_are_the_bookmarked_pages(built, edition):
     assert checked >= len(entries) * 0.8
 
 
+@needs_poppler
+def test_toc_titles_read_on_as_one_list(built):
+    """Text extraction reads a flat 目录 title after title, its page numbers as a column apart."""
+    booklet, path = built["puyang"]
+    flat = re.sub(r"\s+", "", pdftotext(path, "-f", "2", "-l", "2"))
+    headings = [p.heading for d, p in booklet.walk() if d == 1 and p.in_print and p.in_toc]
+    assert "".join(headings[:12]) in flat
+    assert "".join(str(n) for n in range(1, 13)) in flat
+
+
 @pytest.mark.parametrize("edition,landscape", [("henan-2024", True), ("yunnan", False), ("wolong", False)])
 def test_page_size(built, edition, landscape):
     reader = PdfReader(str(built[edition][1]))
@@ -212,14 +222,15 @@ def test_forms_are_placed_inside_the_margins(built):
 #     next, where the booklet prints each item's heading and materials;
 # (2) the forms: their rows carry /ActualText too, but the seeds' forms were extracted in their own
 #     order (blank rosters as bare numbers, 签字 cells empty);
-#     and a paginated 目录 puts page numbers between the entries the seeds run together (Puyang);
+#     and Puyang's seed lost the titles of items 1–3, 17–19 and 22, so its 目录 and charts run
+#     together where the booklet prints those titles;
 # (3) repeated table headers fall between pages (the running header and "- N -" are pagination
 #     artifacts, which pdftotext skips: see test_running_header_and_page_number_are_pagination_artifacts).
 # The floors guard against regressions; the 97% target is tracked by the xfail test.
-COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 96.5, "puyang": 91.0, "wolong": 94.5, "yunnan": 97.0}
+COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 96.5, "puyang": 96.5, "wolong": 94.5, "yunnan": 97.0}
 SHORT_OF_TARGET = {  # edition: why its PDF stays under 97% (measured 2026-11-23)
     "henan-flowcharts": "96.9%: the seed drops 申请 into two items' materials (1)",
-    "puyang": "91.8%: item headings between charts the seed runs together, and the 目录's page numbers (1, 2)",
+    "puyang": "96.7%: item headings between charts the seed runs together; titles the seed lost (1, 2)",
     "wolong": "95.6%: the forms' grids, chart labels the seed drops into materials, package headings (1, 2)",
 }
 
