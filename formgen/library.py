@@ -8,6 +8,7 @@ from its province.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -59,6 +60,9 @@ class ResolvedEdition:
     forms_by_id: dict[str, Form]
     folders: list[Path]  # edition folder first, then its ancestors' (for template lookup)
     logo: Path | None = None  # the nearest edition's ``logo:``, resolved against that edition's folder
+    # An edition with its own list of items but the forms of the edition it extends (a county
+    # offering some of its province's items) has only the forms those items use.
+    only_forms_in_use: bool = False
 
     @property
     def id(self) -> str:
@@ -66,7 +70,11 @@ class ResolvedEdition:
 
     @cached_property
     def form_refs(self) -> list[FormRef]:
-        return list(self.edition.forms)
+        refs = list(self.edition.forms)
+        if self.only_forms_in_use:
+            text = used_text(self.items, self.packages)
+            refs = [r for r in refs if form_in_use(r, self.forms_by_id.get(r.form), text)]
+        return refs
 
     def form_number(self, form_id: str) -> str | None:
         return next((r.number for r in self.form_refs if r.form == form_id), None)
@@ -197,6 +205,7 @@ class Library:
             forms_by_id=self.forms,
             folders=[s.folder for s in stored if s.folder],
             logo=logo_path(stored),
+            only_forms_in_use=stored[0].edition.items is not None and "forms" not in stored[0].edition.model_fields_set,
         )
 
     def chain(self, edition_id: str) -> list[str]:
@@ -264,6 +273,23 @@ class Library:
             except ValidationError:
                 continue  # reported by `check` against the file
         return items
+
+
+def used_text(items: list[Item], packages: list[Package]) -> str:
+    """Everything the items and packages say, keys and values, as one searchable text."""
+    return json.dumps([i.model_dump() for i in items] + [p.model_dump() for p in packages], ensure_ascii=False)
+
+
+def form_in_use(ref: FormRef, form: Form | None, text: str) -> bool:
+    """Whether ``text`` names the form: its id (a material's ``form:``, a package's
+    forms), its number or alias as a whole number (附件3, not 附件31), or its title."""
+    if f'"{ref.form}"' in text:
+        return True
+    for number in (ref.number, *ref.aliases):
+        if re.search(re.escape(number) + r"(?![0-9])", text):
+            return True
+    titles = [t for t in (ref.title, form.title if form else None) if t]
+    return any(f"《{t}》" in text for t in titles)
 
 
 def _merge_editions(editions: list[Edition]) -> Edition:

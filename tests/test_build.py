@@ -213,7 +213,9 @@ def test_county_fixture_resolves_through_the_province(county_data):
     assert county.logo == county_data / "editions" / "shixian" / "logo.png"
     assert county.edition.contacts.consult_phone == ["0370-5550101", "0370-5550103"]
     assert county.edition.groups == library.edition("henan-2024").edition.groups
-    assert len(county.forms()) == 8
+    # only the forms its twelve items ask for, numbered as the province numbers them
+    assert [county.form_number(f.id) for f in county.forms()] == ["表2", "表7", "表13", "表15"]
+    assert len(library.edition("henan-2024").forms()) == 8
 
 
 def test_check_reports_a_missing_or_bad_logo(county_data):
@@ -436,11 +438,15 @@ def test_a_yunnan_county_fills_the_item_guides_address_and_phone(tmp_path):
         "year: 2025\nstyle: item_guide\nextends: yunnan\n"
         "contacts: {address: 示眼县文化路9号, complaint_phone: ['0871-5550102']}\n"
         "placeholders: {XX: 示眼县, XXX: 示眼县}\n"
-        "items: [{id: danwei-canbao-dengji, number: 1}, {id: zhigong-canbao-dengji, number: 2}]\n", encoding="utf-8")
+        "items: [{id: danwei-canbao-dengji, number: 1}, {id: zhigong-canbao-dengji, number: 2},"
+        " {id: chengxiang-jumin-canbao-dengji, number: 3}]\n", encoding="utf-8")
     library = open_library(data)
     booklet = build_booklet(library, library.edition("shiyan"))
     texts = [b.text for _, part in booklet.walk() for b in part.blocks if isinstance(b, Para)]
-    assert texts.count("单位地址：示眼县文化路9号") == 2 and texts.count("监督电话：0871-5550102") == 2
-    assert "示眼县城乡居民医疗保险参保登记表" in [p.title for p in booklet.parts]
+    assert texts.count("单位地址：示眼县文化路9号") == 3 and texts.count("监督电话：0871-5550102") == 3
+    # 附件 of the three items only (附件3 is named in an item's 办理方式, not as a material)
+    appendix = [p.title for p in booklet.parts if p.kind == "appendix"]
+    assert appendix == ["基本医疗保险单位参保信息登记表", "示眼县城镇职工医疗保险参保人员变动表",
+                        "示眼县城乡居民医疗保险参保登记表"], appendix
     yunnan = build_booklet(library, library.edition("yunnan"))
     assert "单位地址：" in [b.text for _, part in yunnan.walk() for b in part.blocks if isinstance(b, Para)]

@@ -69,3 +69,27 @@ def test_builtin_yunnan_keeps_the_model_guides_placeholders(library):
     faq = [a for p in wolong.packages for q in p.faq for a in q.answer if " -- " in a]
     county = _edition_with({"--": "10"})  # a county that fills 表14's 每月--日
     assert faq and all(county.fill(a) == a for a in faq)
+
+
+def test_a_county_with_its_own_items_has_only_the_forms_they_name():
+    from formgen.library import form_in_use
+    from formgen.models import FormRef
+    ref = FormRef(number="附件3", form="jumin-dengji", aliases=["表8"])
+    assert form_in_use(ref, None, '{"form": "jumin-dengji"}')  # a material's form:
+    assert form_in_use(ref, None, "填写参保登记表（见附件3）。")  # named by its number
+    assert form_in_use(ref, None, "见表8。")  # or by an alias
+    assert not form_in_use(ref, None, "见附件31。")  # a longer number is another form
+    assert not form_in_use(ref, None, "城乡居民参保登记")
+    titled = FormRef(number="表15", form="x", title="城乡居民基本医疗保险参保登记表")
+    assert form_in_use(titled, None, "《城乡居民基本医疗保险参保登记表》")
+
+
+def test_an_edition_that_lists_its_own_forms_keeps_them_all(mini):
+    data = mini
+    county = data / "editions" / "county"
+    (county / "items" / "01-b.yaml").write_text("id: item-b\nname: 职工参保登记（县）\n", encoding="utf-8")
+    assert load_library(data).edition("county").forms() == []  # its one item names no form
+    edition = county / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "forms:\n  - {number: 表1, form: sample-form}\n",
+                       encoding="utf-8")
+    assert [f.id for f in load_library(data).edition("county").forms()] == ["sample-form"]
