@@ -435,3 +435,6 @@ def test_forms_print_numbers_as_the_paper_does(edition_sites):
     assert re.search(r'<li><span class="n">1\.</span>异地就医备案时', page)
     assert re.search(r"签字备注1(?:<[^>]*>|\s)*2", re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", " ", page))))
     assert "（样表）（样表）" not in text
+    # 表5 and 表7: the place to sign right of words that already ask for it prints nothing
+    assert "单位经办人（签章）单位意见（盖章）经办机构意见" in text
+    assert "被委托人签名填表日期" in text
