@@ -136,6 +136,8 @@ def is_checked(field_: FormField, value: Value, option: str | None = None) -> bo
 
 def blank_text(field_: FormField) -> str:
     """What an unfilled, non-box field prints (the paper's own furniture)."""
+    if field_.furniture is not None:
+        return field_.furniture
     if field_.type == "date":
         return "年　　月　　日"
     if field_.type == "signature":

@@ -262,7 +262,9 @@ def _field_pieces(field_: FormField, fill, whole: bool) -> list[tuple[str, str]]
     if not whole and field_.type in ("signature", "seal", "photo"):
         return [("blank", "")] if field_.type == "signature" else [("space", "")]
     furniture = blank_text(field_)
-    return [("furniture", furniture)] if furniture else [("blank", "")]
+    if furniture or field_.furniture == "":  # "": the paper leaves the cell empty
+        return [("furniture", furniture)] if furniture else []
+    return [("blank", "")]
 
 
 def _percentages(columns: list[float]) -> list[float]:

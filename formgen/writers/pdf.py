@@ -1249,7 +1249,7 @@ class Composer:
         if slot.placed is not None and (id(slot.placed.cell) in self.signed_beside or (
                 field_.type in ROSTER_BARE and slot.placed.repeat_index is not None)):
             return []  # the words left of it, or the column heading, already say what goes here
-        if field_.type == "date":
+        if field_.type == "date" and field_.furniture is None:
             return self.text(self._date_furniture(width_em))
         return self.static(layout.blank_text(field_))
 

@@ -438,3 +438,4 @@ def test_forms_print_numbers_as_the_paper_does(edition_sites):
     # 表5 and 表7: the place to sign right of words that already ask for it prints nothing
     assert "单位经办人（签章）单位意见（盖章）经办机构意见" in text
     assert "被委托人签名填表日期" in text
+    assert "出生日期年月联系电话" in text and "性别出生年月单位编码" in text  # the dates' own furniture

@@ -137,6 +137,13 @@ def test_no_second_signature_mark_where_the_words_already_ask_for_one(lib, tmp_p
     assert "（签字）" not in all_text(yidi)
 
 
+def test_a_date_prints_the_furniture_its_paper_prints(lib, tmp_path):
+    """表15's 出生日期 cell reads 年 月 (no 日) on the blank form, as the paper does."""
+    _, jumin = render(lib, "jumin-canbao-dengji-biao", None, tmp_path)
+    cells = cell_texts(jumin.tables)
+    assert cells[cells.index("出生日期") + 1].split() == ["年", "月"], cells
+
+
 def test_filled_values_appear_literally_and_choice_is_ticked(lib, tmp_path):
     values = {"name": "张三丰", "insured_address": HOSTILE, "insurance_type": "城乡居民医保"}
     form, document = render(lib, "henan-yidi-jiuyi-beian-biao", [Record(values=values)], tmp_path)

@@ -496,6 +496,16 @@ def test_a_signature_right_of_a_label_that_asks_for_it_prints_nothing(lib, wolon
     assert "单位经办人（签章） 王五 单位意见（盖章）" in filled, filled
 
 
+def test_a_date_prints_the_furniture_its_paper_prints(lib, wolong, tmp_path):
+    """表15's 出生日期 prints "年　　月" (no 日) and 表14's 出生年月 an empty cell, as on paper
+    (the field's `furniture`); other dates keep 年 月 日."""
+    jumin = re.sub(r"\s+", "", text_of(written(lib, JUMIN, None, tmp_path, wolong)))
+    assert "出生日期年月联系电话" in jumin, jumin
+    assert jumin.endswith("年月日")  # 收件审核's date
+    shengyu = re.sub(r"\s+", "", text_of(written(lib, "henan-shengyu-daiyu-shenqing-biao", None, tmp_path, wolong)))
+    assert "性别出生年月单位编码" in shengyu, shengyu
+
+
 # -- the batch's shortcuts print exactly what the general path prints -------------------
 VARIED_TEXTS = ["", "王", "李秀英", "𠮷龘董邦茗", "郑州市金水区" * 3, "郑州市金水区" * 12, "长" * 300,
                 "Room 1203, Building A, No.88 Zhongshan Road", "第一行\n第二行", "A1-B2_C3/D4", "（测试），。",
