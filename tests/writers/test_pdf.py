@@ -504,6 +504,7 @@ def test_a_date_prints_the_furniture_its_paper_prints(lib, wolong, tmp_path):
     assert jumin.endswith("年月日")  # 收件审核's date
     shengyu = re.sub(r"\s+", "", text_of(written(lib, "henan-shengyu-daiyu-shenqing-biao", None, tmp_path, wolong)))
     assert "性别出生年月单位编码" in shengyu, shengyu
+    assert shengyu.endswith("备注说明：本表一式两份。业务经办时间为每月--日工作日时间。")  # unnumbered, as printed
 
 
 # -- the batch's shortcuts print exactly what the general path prints -------------------
