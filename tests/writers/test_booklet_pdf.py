@@ -216,7 +216,7 @@ def test_forms_are_placed_inside_the_margins(built):
 # (3) repeated table headers fall between pages (the running header and "- N -" are pagination
 #     artifacts, which pdftotext skips: see test_running_header_and_page_number_are_pagination_artifacts).
 # The floors guard against regressions; the 97% target is tracked by the xfail test.
-COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 96.5, "puyang": 91.0, "wolong": 97.1, "yunnan": 97.0}
+COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 96.5, "puyang": 91.0, "wolong": 97.3, "yunnan": 97.0}
 SHORT_OF_TARGET = {  # edition: why its PDF stays under 97% (measured 2026-11-23)
     "henan-flowcharts": "96.9%: the seed drops 申请 into two items' materials (1)",
     "puyang": "91.8%: item headings between charts the seed runs together, and the 目录's page numbers (1, 2)",
