@@ -136,6 +136,8 @@ def is_checked(field_: FormField, value: Value, option: str | None = None) -> bo
 
 def blank_text(field_: FormField) -> str:
     """What an unfilled, non-box field prints (the paper's own furniture)."""
+    if field_.furniture is not None:
+        return field_.furniture
     if field_.type == "date":
         return "年　　月　　日"
     if field_.type == "signature":
@@ -145,3 +147,27 @@ def blank_text(field_: FormField) -> str:
     if field_.type == "photo":
         return "贴照片处"
     return ""
+
+
+SIGN_WORDS = ("签字", "签名", "签章", "盖章")
+
+
+def says_sign(text: str) -> bool:
+    """Whether printed words already ask for a signature or a stamp (签名, 单位意见（盖章）)."""
+    return any(word in text for word in SIGN_WORDS)
+
+
+def signed_beside_label(form: Form) -> set[int]:
+    """The cells (by ``id``) that are a lone signature or seal field right of a label that
+    already ends in 签字/签名/签章/盖章 (表5's "单位经办人（签章）", 表7's "□本人 □被委托人 签名"):
+    they are the place to sign and print nothing, where （签字） would say it a second time.
+    The paper leaves them empty."""
+    bare = set()
+    for row in form.rows:
+        for before, cell in zip(row.cells, row.cells[1:]):
+            lone = cell.field is not None and cell.text is None and not cell.segments
+            last = before.all_segments()[-1:]  # the words just left of the cell
+            label = last[0].text if last and last[0].text is not None else ""
+            if lone and cell.field.type in ("signature", "seal") and says_sign(label):
+                bare.add(id(cell))
+    return bare

@@ -263,6 +263,9 @@ class FormField(Strict):
     required: bool = False
     max_length: int | None = None
     hint: str | None = None  # printed guidance such as （建议列选择项打勾…）
+    # what the unfilled paper prints in the field's cell instead of its type's own (年 月 日,
+    # （签字）): "年　　月" under 出生日期, "" for an empty cell
+    furniture: str | None = None
     layout: Literal["inline", "vertical"] = "inline"  # how options are laid out
     # the paper numbers the options and prints each box after its option: 1.职工医保□
     numbered_options: bool = False

@@ -38,7 +38,7 @@ from .. import charts
 from ..booklet import Booklet, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import InputError, RenderError
 from ..forms_api import blank_form, default_blank_name
-from ..layout import blank_text, expand_rows
+from ..layout import blank_text, expand_rows, signed_beside_label
 from ..models import Contacts, Form, FormField, Line, Note
 from . import FORM_FORMATS
 
@@ -187,21 +187,25 @@ def site_forms(booklet: Booklet, resolved) -> list[str]:
 def form_grid(form: Form, fill) -> dict:
     """A form as plain data for the template: header lines, rows of cells, footer, notes."""
     rows, people = expand_rows(form)
+    beside = signed_beside_label(form)
     return {
         "subtitle": fill(form.subtitle),
         "header": [_line(line, fill) for line in form.header],
-        "rows": [[_cell(cell, people[r], fill) for cell in row.cells] for r, row in enumerate(rows)],
+        "rows": [[_cell(cell, people[r], fill, id(cell) in beside) for cell in row.cells]
+                 for r, row in enumerate(rows)],
         "footer": [_line(line, fill) for line in form.footer],
         "notes": [_note(note, fill) for note in form.notes],
         "widths": _percentages(form.columns),
     }
 
 
-def _cell(cell, person: int | None, fill) -> dict:
+def _cell(cell, person: int | None, fill, signed_beside: bool = False) -> dict:
     whole = cell.field is not None and cell.text is None and not cell.segments
     # a roster row's 签字 cell is a place to sign: its column's header already says 签字
     whole = whole and not (person is not None and cell.field.type in ("signature", "seal"))
-    if cell.counter:
+    if signed_beside:  # so does the label left of it (`layout.signed_beside_label`)
+        pieces = []
+    elif cell.counter:
         pieces = [("text", str((person or 0) + 1))]
     elif whole and person is not None and cell.field.type == "date":
         pieces = []  # a roster row's date is written in: no 年 月 日 on every row (as in Word and on paper)
@@ -258,7 +262,9 @@ def _field_pieces(field_: FormField, fill, whole: bool) -> list[tuple[str, str]]
     if not whole and field_.type in ("signature", "seal", "photo"):
         return [("blank", "")] if field_.type == "signature" else [("space", "")]
     furniture = blank_text(field_)
-    return [("furniture", furniture)] if furniture else [("blank", "")]
+    if furniture or field_.furniture == "":  # "": the paper leaves the cell empty
+        return [("furniture", furniture)] if furniture else []
+    return [("blank", "")]
 
 
 def _percentages(columns: list[float]) -> list[float]:

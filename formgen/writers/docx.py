@@ -179,11 +179,12 @@ def draw_grid(document, form: Form) -> None:
     for r, row in enumerate(rows):  # room to write by hand, or the form's own minimum
         table.rows[r].height = Mm(max(row.height or 0, MIN_ROW_MM))
         table.rows[r].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    beside = layout.signed_beside_label(form)
     for spot in layout.place(rows):
         target = table.cell(spot.row, spot.col)
         if spot.colspan > 1 or spot.rowspan > 1:
             target = target.merge(table.cell(spot.row + spot.rowspan - 1, spot.col + spot.colspan - 1))
-        draw_cell(target, spot.cell, person_index[spot.row])
+        draw_cell(target, spot.cell, person_index[spot.row], id(spot.cell) in beside)
 
 
 def column_widths(section, columns: list[float]) -> list[int]:
@@ -192,7 +193,7 @@ def column_widths(section, columns: list[float]) -> list[int]:
     return [int(room * c / total) for c in columns]
 
 
-def draw_cell(target, cell: Cell, person: int | None) -> None:
+def draw_cell(target, cell: Cell, person: int | None, signed_beside: bool = False) -> None:
     target.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     paragraph = target.paragraphs[0]
     paragraph.alignment = ALIGN[cell_align(cell)]
@@ -200,6 +201,9 @@ def draw_cell(target, cell: Cell, person: int | None) -> None:
         add_run(paragraph, f"{{{{ p[{person}].n }}}}")
     segments = cell.all_segments()
     alone = len(segments) == 1 and segments[0].field is not None
+    if signed_beside:  # right of "单位经办人（签章）": the place to sign prints nothing (`layout.signed_beside_label`)
+        add_run(paragraph, f"{{{{ {field_name(cell.field, person)} }}}}")
+        return
     draw_segments(paragraph, segments, person, alone)
     for number, item in enumerate(cell.items, 1):
         add_numbered(target.add_paragraph(), number, item)
@@ -249,6 +253,8 @@ def draw_field(paragraph, field_: FormField, person: int | None, alone: bool, be
             else:
                 add_run(paragraph, f"{{{{ {name}[{k}] }}}}")
                 add_run(paragraph, option)
+    elif field_.hint and person is None:  # the paper's sample (XXXXXXX), on the blank form only
+        add_run(paragraph, f"{{{{ {name} or hint.{field_.id} }}}}")
     else:
         blank = blank_for(field_, person, alone, before)
         tag = f'{{{{ {name} or "{blank}" }}}}' if blank else f"{{{{ {name} }}}}"
@@ -266,8 +272,10 @@ def blank_for(field_: FormField, person: int | None, alone: bool, before: str) -
     if field_.type == "date":
         return "" if person is not None else "　　" + layout.blank_text(field_)
     if field_.type in ("signature", "seal"):
+        if person is not None:
+            return ""  # a roster row's: the column heading says 签字 (as on paper, in PDF, HTML, Excel)
         tail = before.rstrip()[-8:]
-        says_sign = tail.endswith(("：", ":")) or any(w in tail for w in ("签字", "签名", "盖章", "签章"))
+        says_sign = tail.endswith(("：", ":")) or layout.says_sign(tail)
         return SIGN_SPACE if says_sign and not alone else layout.blank_text(field_)
     if field_.type == "photo":  # a label already saying 贴照片处 needs no second one
         return "" if "照片" in before else layout.blank_text(field_)
@@ -366,16 +374,20 @@ class FormWriter:
         self.single_fields = [f for f, in_roster in self.fields if not in_roster]
         self.roster_fields = {f.id: f for f, in_roster in self.fields if in_roster}
         self.slots = form.repeat_row().repeat if form.repeat_row() else 0
+        # a text field's hint (the paper's sample value) as the blank form prints it
+        self.hints = {f.id: fill(f.hint) if fill else f.hint for f in self.single_fields
+                      if f.hint and f.type not in BOX_TYPES}
         self.compiled = None if options.get("docxtpl") else CompiledDocument.build(
-            self.template_bytes, self.context(layout.pages(form, None)[0]))
+            self.template_bytes, self.context(layout.pages(form, None)[0], blank=True))
 
     def write(self, records, target: Path) -> None:
         pages = [page for record in (records or [None]) for page in layout.pages(self.form, record)]
+        blank = not records
         try:
             if self.compiled is not None:
-                Path(target).write_bytes(self.compiled.document([self.context(page) for page in pages]))
+                Path(target).write_bytes(self.compiled.document([self.context(page, blank) for page in pages]))
                 return
-            documents = [self.render(page) for page in pages]
+            documents = [self.render(page, blank) for page in pages]
             combined = documents[0]
             for document in documents[1:]:
                 append_body(combined, document)
@@ -383,12 +395,12 @@ class FormWriter:
         except OSError as err:
             raise RenderError(f"cannot write {target}: {err.strerror or err}") from err
 
-    def render(self, page: layout.Page):
+    def render(self, page: layout.Page, blank: bool = False):
         template = DocxTemplate(BytesIO(self.template_bytes))
-        template.render(self.context(page), autoescape=True)
+        template.render(self.context(page, blank), autoescape=True)
         return template.docx
 
-    def context(self, page: layout.Page) -> dict:
+    def context(self, page: layout.Page, blank: bool = False) -> dict:
         values, boxes = {}, {}
         for field_ in self.single_fields:
             value = page.values.get(field_.id)
@@ -397,8 +409,9 @@ class FormWriter:
             else:
                 values[field_.id] = text_of(value)
         people = [self.person(page, i) for i in range(self.slots)]
+        hints = self.hints if blank else dict.fromkeys(self.hints, "")
         return {"title": self.title, "number": self.number, "subtitle": self.subtitle or "",
-                "v": values, "box": boxes, "p": people}
+                "v": values, "box": boxes, "p": people, "hint": hints}
 
     def person(self, page: layout.Page, index: int) -> dict:
         entry = page.people[index] if index < len(page.people) else None

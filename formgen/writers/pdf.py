@@ -1075,6 +1075,11 @@ def fit(paras: list[Para], width: float, height: float, size: float, align: str,
 # --------------------------------------------------------------------------
 # Content: cells, lines and notes as paragraphs of atoms
 # --------------------------------------------------------------------------
+# Fields whose roster cells print nothing when empty: the column heading already says 签字 or
+# 参加工作时间, and 年 月 日 or （签字） on every row is noise the paper does not print.
+ROSTER_BARE = ("signature", "seal", "date")
+
+
 @dataclass
 class Slot:
     """Where a field is drawn: its values, its name suffix, whether boxes are fillable."""
@@ -1112,9 +1117,10 @@ def _empty(value) -> bool:
 class Composer:
     """Turns cells, lines and notes into paragraphs; static text goes through the edition."""
 
-    def __init__(self, fonts: _Fonts, fill):
+    def __init__(self, fonts: _Fonts, fill, signed_beside: set[int] = frozenset()):
         self.fonts = fonts
         self.fill = fill
+        self.signed_beside = signed_beside  # `layout.signed_beside_label`: cells that print nothing
 
     # -- atoms ------------------------------------------------------------
     def text(self, text: str, font: str = "serif", underline: bool = False,
@@ -1240,7 +1246,10 @@ class Composer:
             return self.text(str(value))
         if field_.hint and slot.blank:
             return self.static(field_.hint)
-        if field_.type == "date":
+        if slot.placed is not None and (id(slot.placed.cell) in self.signed_beside or (
+                field_.type in ROSTER_BARE and slot.placed.repeat_index is not None)):
+            return []  # the words left of it, or the column heading, already say what goes here
+        if field_.type == "date" and field_.furniture is None:
             return self.text(self._date_furniture(width_em))
         return self.static(layout.blank_text(field_))
 
@@ -1665,15 +1674,23 @@ class Document:
     def form_page(self, page: layout.Page | None) -> None:
         writer = self.writer
         self.new_page()
-        self.heading()
         slot = Slot(page)
-        for line in writer.form.header:
-            self.paragraph(None, BODY_PT, line.align, laid=writer.line_layout(line, slot, self.width))
+        header = [writer.line_layout(line, slot, self.width) for line in writer.form.header]
+        span = self.begin_lines_reading([laid for laid, _ in writer.heading_layouts(self.width)] + header)
+        self.heading()
+        for laid in header:
+            self.paragraph(None, BODY_PT, "left", laid=laid)
+        if span:
+            self.emit("EMC")
         self.y += 1.5
         self.grid(page)
         self.y += 1.5
-        for line in writer.form.footer:
-            self.paragraph(None, BODY_PT, line.align, laid=writer.line_layout(line, slot, self.width))
+        footer = [writer.line_layout(line, slot, self.width) for line in writer.form.footer]
+        span = self.begin_lines_reading(footer)
+        for laid in footer:
+            self.paragraph(None, BODY_PT, "left", laid=laid)
+        if span:
+            self.emit("EMC")
         if writer.form.notes:
             self.y += 1.5
             for index, note in enumerate(writer.form.notes):
@@ -1758,6 +1775,17 @@ class Document:
             return False
         self.emit(begin_actual_text(text))
         return True
+
+    def begin_lines_reading(self, lines: list[Layout]) -> bool:
+        """`begin_reading` for full-width lines drawn one under the other (the title above the
+        grid, the header's "填报人：…　联系电话：…" lines, the footer): poppler's column analysis
+        would otherwise read a left-aligned label, then the centred title, then the label to
+        its right.  Only when the lines fit below the cursor, as marked content cannot run
+        onto the next page."""
+        height = sum(laid.height for laid in lines) + 3.0  # the heading's gaps
+        if self.y + height > self.bottom:
+            return False
+        return self.begin_reading("\n".join([t for t in (layout_text(laid) for laid in lines) if t]))
 
     def emit(self, operator: str) -> None:
         canvas = self.pdf
@@ -1982,7 +2010,7 @@ class FormWriter:
         self.title = edition.form_title(form) if edition is not None else form.title
         self.number = edition.form_number(form.id) if edition is not None else None
         self.author = (edition.edition.bureau if edition is not None else None) or "formgen"
-        self.composer = Composer(self.fonts, self.fill)
+        self.composer = Composer(self.fonts, self.fill, layout.signed_beside_label(form))
         width = _page_size(form)[0] - 2 * MARGIN
         self.plan = plan_grid(form, self.composer, width)
         self._notes: dict[int, Layout] = {}

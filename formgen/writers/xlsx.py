@@ -425,8 +425,9 @@ def put_values(sheet, form: Form, page: layout.Page, smap: SheetMap, fill, numbe
     for line, row in zip(form.header, smap.header_rows):
         if line_has_field(line):
             written.append(put_text(sheet, row, 1, segments_text(line.segments, page, HEADER_SPOT, fill)))
+    beside = layout.signed_beside_label(form)
     for placed in page.cells:
-        text = grid_value_text(page, placed, fill, numbers_on_empty_rows)
+        text = grid_value_text(page, placed, fill, numbers_on_empty_rows, id(placed.cell) in beside)
         if text is not None:
             row, col = smap.grid_position(placed)
             written.append(put_text(sheet, row, col, text))
@@ -436,7 +437,8 @@ def put_values(sheet, form: Form, page: layout.Page, smap: SheetMap, fill, numbe
     return written
 
 
-def grid_value_text(page: layout.Page, placed: layout.PlacedCell, fill, numbers_on_empty_rows: bool):
+def grid_value_text(page: layout.Page, placed: layout.PlacedCell, fill, numbers_on_empty_rows: bool,
+                    signed_beside: bool = False):
     """The text of a value cell of the grid, or None for a label cell (left as the template has it)."""
     cell = placed.cell
     if cell.counter:
@@ -446,8 +448,8 @@ def grid_value_text(page: layout.Page, placed: layout.PlacedCell, fill, numbers_
         return None
     if is_lone_field(cell):
         value = layout.cell_value(page, placed, cell.field)
-        if placed.repeat_index is not None and cell.field.type in ("signature", "seal") and not value:
-            return ""  # the column heading already says 签字; （签字） on every row is noise
+        if (placed.repeat_index is not None or signed_beside) and cell.field.type in ("signature", "seal") and not value:
+            return ""  # the column heading (or the label left of it) already says 签字; （签字） again is noise
         return field_text(cell.field, value, alone=True)
     return segments_text(cell.all_segments(), page, placed, fill)
 

@@ -220,18 +220,17 @@ def test_forms_are_placed_inside_the_margins(built):
 # (1) the seeds' flowchart text - extracted from Word drawings, labels and boxes interleaved,
 #     "申 请" dropped into the middle of materials - and the seeds' pages run one chart into the
 #     next, where the booklet prints each item's heading and materials;
-# (2) the forms: their rows carry /ActualText too, but the seeds' forms were extracted in their own
-#     order (blank rosters as bare numbers, 签字 cells empty);
+# (2) the forms: their rows, title and header lines carry /ActualText too, but the seeds' forms were
+#     extracted in their own order (Wolong's first 表9 runs its signature block into the second);
 #     and Puyang's seed lost the titles of items 1–3, 17–19 and 22, so its 目录 and charts run
 #     together where the booklet prints those titles;
 # (3) repeated table headers fall between pages (the running header and "- N -" are pagination
 #     artifacts, which pdftotext skips: see test_running_header_and_page_number_are_pagination_artifacts).
 # The floors guard against regressions; the 97% target is tracked by the xfail test.
-COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 96.5, "puyang": 96.5, "wolong": 94.5, "yunnan": 97.0}
+COVERAGE_FLOOR = {"henan-2024": 98.0, "henan-flowcharts": 96.5, "puyang": 96.5, "wolong": 97.3, "yunnan": 97.0}
 SHORT_OF_TARGET = {  # edition: why its PDF stays under 97% (measured 2026-11-23)
     "henan-flowcharts": "96.9%: the seed drops 申请 into two items' materials (1)",
     "puyang": "96.7%: item headings between charts the seed runs together; titles the seed lost (1, 2)",
-    "wolong": "95.6%: the forms' grids, chart labels the seed drops into materials, package headings (1, 2)",
 }
 
 

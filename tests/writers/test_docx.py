@@ -112,6 +112,38 @@ def test_blank_form_numbers_its_hints_and_roster_rows_as_the_paper(lib, tmp_path
     assert [str(n) for n in range(1, slots + 1)] == column[-slots:]  # 序号 on every blank row
 
 
+@pytest.mark.parametrize("docxtpl", [False, True])
+def test_blank_form_prints_a_fields_sample_value_and_a_filled_one_does_not(lib, tmp_path, docxtpl):
+    """表9's "转出地医疗保障经办机构名称：XXXXXXX" and "(第XXXX号)": the paper's sample values
+    (field hints) print on the blank form, as in the PDF and HTML; a filled letter prints its values."""
+    form, edition = form_of(lib, "guanxi-zhuanyi-lianxihan"), lib.edition("wolong")
+    writer = word.FormWriter(form, edition, docxtpl=docxtpl)
+    writer.write(None, tmp_path / "blank.docx")
+    blank = all_text(Document(str(tmp_path / "blank.docx")))
+    assert "转出地医疗保障经办机构名称：XXXXXXX" in blank and "(第XXXX" in blank, blank
+    writer.write([Record(values={"voucher_number": "0042"})], tmp_path / "filled.docx")
+    filled = all_text(Document(str(tmp_path / "filled.docx")))
+    assert "XXXX" not in filled and "(第0042" in filled
+
+
+def test_no_second_signature_mark_where_the_words_already_ask_for_one(lib, tmp_path):
+    """A roster's 签字 column, and the cells right of "单位经办人（签章）" and 表7's "签名", are the
+    place to sign: empty, as on paper (the PDF and HTML forms leave them empty too)."""
+    _, changes = render(lib, "zhigong-canbao-xinxi-biangeng-biao", None, tmp_path)
+    cells = cell_texts(changes.tables)
+    assert "（签字）" not in cells and "（盖章）" not in cells, cells
+    assert cells[cells.index("单位经办人（签章）") + 1] == ""
+    _, yidi = render(lib, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
+    assert "（签字）" not in all_text(yidi)
+
+
+def test_a_date_prints_the_furniture_its_paper_prints(lib, tmp_path):
+    """表15's 出生日期 cell reads 年 月 (no 日) on the blank form, as the paper does."""
+    _, jumin = render(lib, "jumin-canbao-dengji-biao", None, tmp_path)
+    cells = cell_texts(jumin.tables)
+    assert cells[cells.index("出生日期") + 1].split() == ["年", "月"], cells
+
+
 def test_filled_values_appear_literally_and_choice_is_ticked(lib, tmp_path):
     values = {"name": "张三丰", "insured_address": HOSTILE, "insurance_type": "城乡居民医保"}
     form, document = render(lib, "henan-yidi-jiuyi-beian-biao", [Record(values=values)], tmp_path)

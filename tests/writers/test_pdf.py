@@ -96,7 +96,7 @@ def test_blank_form_text_has_number_title_labels_and_notes(lib, wolong, tmp_path
     assert text.lstrip().startswith("表7")
     for words in ["河南省异地就医登记备案表", "姓名", "性别", "险种", "职工医保", "城乡居民医保",
                   "人员类别", "异地安置退休人员", "身份证件号码", "温馨提示", "http://fuwu.nhsa.gov.cn",
-                  "承诺书", "（签字）", "经办机构（盖章）："]:
+                  "承诺书", "签名", "经办机构（盖章）："]:
         assert words in text, words
     assert "6.未按规定办理备案手续" in text  # the last tip: numbered, nothing dropped
 
@@ -466,6 +466,45 @@ def test_text_extraction_reads_the_grid_row_by_row(lib, tmp_path):
     assert any(line.startswith("姓名 ") and " 性别 " in line and " 险种 1.职工医保□2.城乡居民医保☑" in line
                for line in lines), lines
     assert "参保地联系地址 南阳市卧龙区" in text and "新华路22号 就医地联系地址" in text  # the typed break kept
+
+
+def test_title_and_header_lines_read_in_printed_order(lib, wolong, tmp_path):
+    """表13's title is centred above "填报人：…　联系电话：…" and two stacked boxes: the lines
+    carry /ActualText, so pdftotext does not read the left-hand labels as a column first."""
+    text = text_of(written(lib, "jumin-canbao-xinxi-biangeng-biao", None, tmp_path, wolong))
+    flat = re.sub(r"\s+", "", text)
+    assert flat.startswith("表13基本医疗保险城乡居民参保信息变更登记表填报人：联系电话：□关键信息□非关键信息年月日序号"), flat[:80]
+
+
+def test_roster_rows_print_no_signature_or_date_furniture(lib, wolong, tmp_path):
+    """A roster's 签字 and 参加工作时间 columns are written in on each row: the heading names
+    them, and the rows stay empty (as on paper, and as the Word, Excel and HTML forms do)."""
+    roster = re.sub(r"\s+", "", text_of(written(lib, ROSTER, None, tmp_path, wolong)))
+    assert "统筹区内转移1□□□□□□2□□□□□□3" in roster and "8□□□□□□注：" in roster, roster
+    changes = re.sub(r"\s+", "", text_of(written(lib, "jumin-canbao-xinxi-biangeng-biao", None, tmp_path, wolong)))
+    assert "签字备注123456经办机构意见" in changes and "（签字）" not in changes, changes
+
+
+def test_a_signature_right_of_a_label_that_asks_for_it_prints_nothing(lib, wolong, tmp_path):
+    """表5's "单位经办人（签章）" and "单位意见（盖章）" are followed by the place to sign or stamp:
+    no second （签字）/（盖章） there; a filled value still prints."""
+    blank = re.sub(r"\s+", "", text_of(written(lib, "zhigong-canbao-xinxi-biangeng-biao", None, tmp_path, wolong)))
+    assert "单位经办人（签章）单位意见（盖章）经办机构意见" in blank, blank
+    assert "（签字）" not in blank and "（盖章）（盖章）" not in blank
+    record = Record(values={"unit_handler": "王五"})
+    filled = text_of(written(lib, "zhigong-canbao-xinxi-biangeng-biao", [record], tmp_path, wolong))
+    assert "单位经办人（签章） 王五 单位意见（盖章）" in filled, filled
+
+
+def test_a_date_prints_the_furniture_its_paper_prints(lib, wolong, tmp_path):
+    """表15's 出生日期 prints "年　　月" (no 日) and 表14's 出生年月 an empty cell, as on paper
+    (the field's `furniture`); other dates keep 年 月 日."""
+    jumin = re.sub(r"\s+", "", text_of(written(lib, JUMIN, None, tmp_path, wolong)))
+    assert "出生日期年月联系电话" in jumin, jumin
+    assert jumin.endswith("年月日")  # 收件审核's date
+    shengyu = re.sub(r"\s+", "", text_of(written(lib, "henan-shengyu-daiyu-shenqing-biao", None, tmp_path, wolong)))
+    assert "性别出生年月单位编码" in shengyu, shengyu
+    assert shengyu.endswith("备注说明：本表一式两份。业务经办时间为每月--日工作日时间。")  # unnumbered, as printed
 
 
 # -- the batch's shortcuts print exactly what the general path prints -------------------

@@ -411,3 +411,15 @@ def test_template_check_finds_extra_merges(lib, tmp_path):
     assert any("are merged but form" in p and f"A{row}:" in p for p in problems)
     with pytest.raises(TemplateError):
         xlsx.FormWriter(form, None, template=target)
+
+
+def test_a_signature_right_of_a_label_that_asks_for_it_is_left_empty(lib, tmp_path):
+    """表5's cells right of "单位经办人（签章）" and "单位意见（盖章）" are the place to sign or
+    stamp: empty on the blank form (as on paper and in the other formats); a value still shows."""
+    sheet = written(lib, "zhigong-canbao-xinxi-biangeng-biao", None, tmp_path).worksheets[0]
+    assert right_of(sheet, "单位经办人（签章）").value in (None, "")
+    assert right_of(sheet, "单位意见（盖章）").value in (None, "")
+    assert "（签字）" not in texts(sheet) and "（盖章）" not in texts(sheet)
+    filled = written(lib, "zhigong-canbao-xinxi-biangeng-biao", [Record(values={"unit_handler": "王五"})],
+                     tmp_path).worksheets[0]
+    assert right_of(filled, "单位经办人（签章）").value == "王五"
