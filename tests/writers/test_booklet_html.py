@@ -435,7 +435,10 @@ def test_forms_print_numbers_as_the_paper_does(edition_sites):
     assert re.search(r'<li><span class="n">1\.</span>异地就医备案时', page)
     assert re.search(r"签字备注1(?:<[^>]*>|\s)*2", re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", " ", page))))
     assert "（样表）（样表）" not in text
-<<<<<<< HEAD
+    # 表5 and 表7: the place to sign right of words that already ask for it prints nothing
+    assert "单位经办人（签章）单位意见（盖章）经办机构意见" in text
+    assert "被委托人签名填表日期" in text
+    assert "出生日期年月联系电话" in text and "性别出生年月单位编码" in text  # the dates' own furniture
 
 
 @needs_builder
@@ -456,9 +459,3 @@ def test_a_chart_that_draws_its_title_is_the_pages_only_visible_title(edition_si
     assert "clip-path: inset(50%)" in rule and "position: absolute" in rule
     _, plain = edition_sites("puyang")  # charts without a title keep a visible heading
     assert "visually-hidden" not in (plain / "booklet.html").read_text(encoding="utf-8")
-=======
-    # 表5 and 表7: the place to sign right of words that already ask for it prints nothing
-    assert "单位经办人（签章）单位意见（盖章）经办机构意见" in text
-    assert "被委托人签名填表日期" in text
-    assert "出生日期年月联系电话" in text and "性别出生年月单位编码" in text  # the dates' own furniture
->>>>>>> wolong
