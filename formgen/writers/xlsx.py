@@ -213,7 +213,7 @@ def draw_form(sheet, form: Form, smap: SheetMap) -> None:
     add_choice_lists(sheet, blank, smap)
     set_print_setup(sheet, form, smap)
     protect(sheet)
-    put_values(sheet, form, blank, smap, fill=_same, numbers_on_empty_rows=True)
+    put_values(sheet, form, blank, smap, layout.signed_beside_label(form), fill=_same, numbers_on_empty_rows=True)
     fit_all_heights(sheet, form, blank, smap)
 
 
@@ -419,15 +419,15 @@ def protect(sheet) -> None:
 HEADER_SPOT = layout.PlacedCell(Cell(), 0, 0, 1, 1, None)  # a header/footer field is never per person
 
 
-def put_values(sheet, form: Form, page: layout.Page, smap: SheetMap, fill, numbers_on_empty_rows=False) -> list:
+def put_values(sheet, form: Form, page: layout.Page, smap: SheetMap, signed_beside: set[int], fill,
+               numbers_on_empty_rows=False) -> list:
     """Write what a page shows in its value cells; returns the cells written (for row heights)."""
     written = []
     for line, row in zip(form.header, smap.header_rows):
         if line_has_field(line):
             written.append(put_text(sheet, row, 1, segments_text(line.segments, page, HEADER_SPOT, fill)))
-    beside = layout.signed_beside_label(form)
     for placed in page.cells:
-        text = grid_value_text(page, placed, fill, numbers_on_empty_rows, id(placed.cell) in beside)
+        text = grid_value_text(page, placed, fill, numbers_on_empty_rows, id(placed.cell) in signed_beside)
         if text is not None:
             row, col = smap.grid_position(placed)
             written.append(put_text(sheet, row, col, text))
@@ -697,6 +697,7 @@ class FormWriter:
         self.form = form
         self.edition = edition
         self.smap = sheet_map(form)
+        self.signed_beside = layout.signed_beside_label(form)  # once per form, not per filled page
         self.fill = edition.fill if edition is not None else _same
         source = options.get("template") or template_path(form, edition)
         raw = read_template(source) if source else template_bytes(form)
@@ -776,7 +777,7 @@ class FormWriter:
         pages = [page for per_record in record_pages for page in per_record]
         shape = geometry(base)
         for sheet, page in zip(sheets, pages):
-            written = put_values(sheet, self.form, page, self.smap, self.fill)
+            written = put_values(sheet, self.form, page, self.smap, self.signed_beside, self.fill)
             grow_rows(sheet, written, shape)
             sheet.page_setup.fitToHeight = 1  # a filled sheet is one printed page, however tall its rows grew
 
