@@ -126,6 +126,7 @@ def _check_edition(library: Library, edition_id: str, identities: dict[str, set[
     _check_packages(library, stored, resolved)
     _check_placeholders(library, stored, resolved)
     _check_logo(library, stored, resolved)
+    _check_year(library, stored, resolved)
     _check_package_source(library, stored, resolved)
     _check_borrowed_identity(library, edition_id, identities)
 
@@ -160,12 +161,18 @@ def _check_item_refs(library, stored, chain) -> None:
     if stored.edition.items is None:
         return
     seen: set[str] = set()
+    numbers: dict[str, str] = {}
     for index, ref in enumerate(stored.edition.items):
         where = line_of(stored.tree, ("items", index))
         if ref.id in seen:
             library.add(Problem(stored.display, where, f"items[{index}]", f"item '{ref.id}' is listed twice",
                                 "list each item once"))
         seen.add(ref.id)
+        if ref.number is not None and ref.number in numbers:
+            library.add(Problem(stored.display, where, f"items[{index}].number",
+                                f"number {ref.number} is also given to item '{numbers[ref.number]}'",
+                                "give each item its own number, as the booklet prints them"))
+        numbers.setdefault(ref.number, ref.id)
         if not library.item_sources(chain, ref.id):
             library.add(Problem(stored.display, where, f"items[{index}]", f"unknown item '{ref.id}'",
                                 f"add items/{ref.id}.yaml to this edition or to the one it extends"))
@@ -174,7 +181,16 @@ def _check_item_refs(library, stored, chain) -> None:
 def _check_items(library, stored, chain, resolved) -> None:
     groups = {g.id for g in resolved.edition.groups}
     codes: dict[str, str] = {}
+    listed = {i.id for i in resolved.items}
     for item_id, source in stored.items.items():
+        if _changes_no_inherited_item(library, stored, chain, item_id, source):
+            continue
+        if stored.edition.items is not None and item_id not in listed:
+            library.add(Problem(source.display, line_of(source.tree, ("id",)), "id",
+                                f"item '{item_id}' is not in this edition's items: list, so nothing of "
+                                "this file is printed",
+                                f"add {{id: {item_id}, number: …}} to items: in edition.yaml, or remove the file",
+                                severity="warning"))
         item = library.validate(Item, library.merged_item(chain, item_id), source.tree, source.display)
         if item is None:
             continue
@@ -193,6 +209,32 @@ def _check_items(library, stored, chain, resolved) -> None:
                                 "add flows: [{preset: standard}] or the item's own chart"))
         _check_flows(library, item.flows, source.tree, source.display)
         _check_materials(library, item.materials, resolved, source.tree, source.display, ("materials",))
+
+
+def _changes_no_inherited_item(library, stored, chain, item_id, source) -> bool:
+    """A county's item file whose id no edition it extends has, and that is no whole item.
+
+    Reported as a wrong id (the usual cause: a typo, or the file name used as the id)
+    rather than as the keys a new item would miss.
+    """
+    if len(chain) < 2 or "name" in source.raw or library.item_sources(chain[1:], item_id):
+        return False
+    library.add(Problem(source.display, line_of(source.tree, ("id",)), "id",
+                        f"no item '{item_id}' in edition '{chain[1]}' to change",
+                        f"use an id that `formgen items {chain[1]}` lists (a new item needs name:, "
+                        "flows: and the rest, see docs/data-model.md)"))
+    return True
+
+
+def _check_year(library, stored, resolved) -> None:
+    """A county that gives no ``year:`` prints its province's year on its cover."""
+    edition = stored.edition
+    if edition.extends and "year" not in edition.model_fields_set and resolved.edition.year is not None:
+        library.add(Problem(stored.display, line_of(stored.tree, ("id",)), "year",
+                            f"no year: the cover prints {resolved.edition.year}年, the year of edition "
+                            f"'{edition.extends}'",
+                            "give this edition's year (year: 2025), or year: null for none",
+                            severity="warning"))
 
 
 def _check_packages(library, stored, resolved) -> None:

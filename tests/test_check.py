@@ -285,3 +285,39 @@ def test_an_edition_folder_without_edition_yaml_is_skipped_with_a_warning(mini, 
     assert problem.severity == "warning" and problem.file.endswith("editions/newcounty")
     result = run("items", "prov", data=mini)
     assert result.exit_code == 0 and "item-b" in result.output
+
+
+# -- mistakes a county's author makes (README, "Adding a county edition") ---------
+def test_two_items_with_one_number_is_an_error(mini):
+    edition = mini / "editions/county/edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + '  - {id: item-a, number: "1"}\n', encoding="utf-8")
+    problem = only(problems_in(mini), "number 1 is also given to item 'item-b'")
+    assert (problem.severity, problem.key, problem.line) == ("error", "items[1].number", 10)
+
+
+def test_an_item_file_for_an_item_the_county_does_not_list_is_a_warning(mini):
+    (mini / "editions/county/items/01-a.yaml").write_text(
+        "id: item-a\nadd_notes: [样例县居民可在乡镇便民服务中心办理。]\n", encoding="utf-8")
+    problem = only(problems_in(mini), "item 'item-a' is not in this edition's items: list")
+    assert (problem.severity, problem.key, problem.line) == ("warning", "id", 1)
+    assert problem.file.endswith("county/items/01-a.yaml") and "{id: item-a, number: …}" in problem.fix
+
+
+def test_an_item_file_with_a_wrong_id_names_the_id_not_missing_keys(mini):
+    (mini / "editions/county/items/01-b.yaml").write_text(
+        "id: item-bb\nadd_notes: [样例县居民可在乡镇便民服务中心办理。]\n", encoding="utf-8")
+    problems = problems_in(mini)
+    problem = only(problems, "no item 'item-bb' in edition 'prov' to change")
+    assert (problem.severity, problem.key, problem.line) == ("error", "id", 1)
+    assert "`formgen items prov`" in problem.fix
+    assert not [p for p in problems if "required key" in p.message]
+
+
+def test_a_county_without_a_year_is_told_it_prints_the_provinces(mini):
+    province = mini / "editions/prov/edition.yaml"
+    province.write_text(province.read_text(encoding="utf-8") + "year: 2024\n", encoding="utf-8")
+    problem = only(problems_in(mini), "no year: the cover prints 2024年, the year of edition 'prov'")
+    assert (problem.severity, problem.file.split("editions/")[1]) == ("warning", "county/edition.yaml")
+    county = mini / "editions/county/edition.yaml"
+    county.write_text(county.read_text(encoding="utf-8") + "year: null\n", encoding="utf-8")
+    assert problems_in(mini) == []
