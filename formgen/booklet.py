@@ -538,7 +538,9 @@ class _Builder:
             blocks += content
         blocks += self.faq(item.faq)
         blocks += self.link(item.online_url)
-        return Part(self.fill(item.name), self.slug(item.id), "item", code=item.code or "", blocks=blocks)
+        number = f"{item.number}、" if item.number else ""  # a county's own numbering (Yunnan's has none)
+        return Part(self.fill(item.name), self.slug(item.id), "item", number=number, code=item.code or "",
+                    blocks=blocks)
 
     def guide_sections(self, item) -> list[tuple[str, list[Block]]]:
         """The numbered sections of an item guide: (title, blocks), in the seed's order."""

@@ -345,7 +345,7 @@ def test_county_builds_in_every_format(county_build):
             and str(sheet.cell(r, 3).value).isdigit()][:3] == ["1", "2", "3"]
 
 
-@pytest.mark.parametrize("name", ["shixian.pdf", "shixian.docx", "site"])
+@pytest.mark.parametrize("name", ["shixian.pdf", "shixian.docx", "site", "shixian.md"])
 def test_county_booklet_and_site_carry_its_own_details(county_build, name):
     _, folder = county_build
     target = folder / name
@@ -450,3 +450,43 @@ def test_a_yunnan_county_fills_the_item_guides_address_and_phone(tmp_path):
                         "示眼县城乡居民医疗保险参保登记表"], appendix
     yunnan = build_booklet(library, library.edition("yunnan"))
     assert "单位地址：" in [b.text for _, part in yunnan.walk() for b in part.blocks if isinstance(b, Para)]
+
+
+# A Yunnan county (README, "A Yunnan county"): numbered items, section 七 with its own address
+@pytest.fixture(scope="module")
+def yunnan_county_build(tmp_path_factory):
+    data = tmp_path_factory.mktemp("yunnan-county") / "data"
+    shutil.copytree(ROOT / "data", data)
+    shutil.copytree(COUNTY.parent / "dianxian", data / "editions" / "dianxian")
+    library = open_library(data)
+    folder = data.parent / "out" / "dianxian"
+    build_edition(library, "dianxian", folder)
+    return library, folder
+
+
+@pytest.mark.parametrize("name", ["dianxian.pdf", "dianxian.docx", "site", "dianxian.md"])
+def test_yunnan_county_prints_its_own_details_and_numbers(yunnan_county_build, name):
+    _, folder = yunnan_county_build
+    target = folder / name
+    files = sorted(p for p in target.rglob("*.html")) if target.is_dir() else [target]
+    text = re.sub(r"<[^>]+>", "", "".join(file_text(p) for p in files))
+    for own in ["滇示县医疗保障局", "0870-5550201", "滇示县政务服务中心医保窗口", "暂不能网办",
+                "1、城乡居民参保登记", "4、基本医疗保险参保人员享受门诊慢特病病种待遇认定",
+                # section 七 of every item: the county's address, its complaint line as 监督电话
+                "单位地址：滇示县文化路66号滇示县政务服务中心一楼", "监督电话：0870-5550202",
+                "《滇示县城乡居民医疗保险参保登记表》"]:
+        assert own in text, f"{name} lacks {own}"
+    assert "监督电话：八、" not in text and "监督电话：**八、" not in text  # never an empty 监督电话
+
+
+def test_nothing_of_another_edition_leaks_into_the_yunnan_county_build(yunnan_county_build):
+    library, folder = yunnan_county_build
+    needles = identifying_strings(library, library.chain("dianxian")) - {"云南"}
+    assert {"0377-63111116", "卧龙区医疗保障局", "濮阳县"} <= needles
+    forms = sorted(p.name for p in (folder / "forms").iterdir())
+    assert "附件3-滇示县城乡居民医疗保险参保登记表.pdf" in forms and len(forms) % 3 == 0
+    leaks = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = file_text(path)
+        leaks += [f"{path.relative_to(folder)}: {n}" for n in needles if n in text]
+    assert not leaks, leaks[:20]
