@@ -159,6 +159,7 @@ def _check_form_refs(library, stored, resolved) -> None:
 
 def _check_item_refs(library, stored, chain) -> None:
     if stored.edition.items is None:
+        _check_no_item_list(library, stored, chain)
         return
     seen: set[str] = set()
     numbers: dict[str, str] = {}
@@ -176,6 +177,17 @@ def _check_item_refs(library, stored, chain) -> None:
         if not library.item_sources(chain, ref.id):
             library.add(Problem(stored.display, where, f"items[{index}]", f"unknown item '{ref.id}'",
                                 f"add items/{ref.id}.yaml to this edition or to the one it extends"))
+
+
+def _check_no_item_list(library, stored, chain) -> None:
+    """A county without ``items:`` prints only the items it has files for, numbered as its province."""
+    if len(chain) < 2 or stored.edition.style == "package_guide":
+        return
+    library.add(Problem(stored.display, line_of(stored.tree, ("id",)), "items",
+                        f"no items: list, so the booklet prints only the {len(stored.items)} item(s) that "
+                        f"have a file in items/, numbered as in edition '{chain[1]}'",
+                        "list the items you offer with your numbers: items: [{id: …, number: 1}, …]",
+                        severity="warning"))
 
 
 def _check_items(library, stored, chain, resolved) -> None:

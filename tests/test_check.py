@@ -321,3 +321,11 @@ def test_a_county_without_a_year_is_told_it_prints_the_provinces(mini):
     county = mini / "editions/county/edition.yaml"
     county.write_text(county.read_text(encoding="utf-8") + "year: null\n", encoding="utf-8")
     assert problems_in(mini) == []
+
+
+def test_a_county_without_an_items_list_is_told_what_it_prints(mini):
+    county = mini / "editions/county/edition.yaml"
+    text = county.read_text(encoding="utf-8")
+    county.write_text(text[:text.index("items:")], encoding="utf-8")
+    problem = only(problems_in(mini), "no items: list, so the booklet prints only the 1 item(s)")
+    assert (problem.severity, problem.key) == ("warning", "items") and "edition 'prov'" in problem.message
