@@ -490,3 +490,33 @@ def test_nothing_of_another_edition_leaks_into_the_yunnan_county_build(yunnan_co
         text = file_text(path)
         leaks += [f"{path.relative_to(folder)}: {n}" for n in needles if n in text]
     assert not leaks, leaks[:20]
+
+
+def readme_county_example() -> tuple[str, str]:
+    """The edition.yaml and item file that README's "Adding a county edition" shows."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Adding a county edition"):]
+    edition, item = re.findall(r"```yaml\n(.*?)```", section, re.S)[:2]
+    return edition, item
+
+
+def test_the_readme_county_example_checks_clean_and_builds_as_written(tmp_path):
+    """A reader copies README's example literally: it must work, and print what it says."""
+    from formgen.check import check_all
+    edition, item = readme_county_example()
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    folder = data / "editions" / "nanzhao"
+    (folder / "items").mkdir(parents=True)
+    (folder / "edition.yaml").write_text(edition, encoding="utf-8")
+    (folder / "items" / "chengxiang-jumin-canbao-dengji.yaml").write_text(item, encoding="utf-8")
+    shutil.copy(COUNTY / "logo.png", folder / "logo.png")  # step 4
+    own = [str(p) for p in check_all(data).problems if "nanzhao" in p.file]
+    assert own == []
+    out = tmp_path / "out" / "nanzhao"
+    build_edition(open_library(data), "nanzhao", out, booklet_formats=("pdf",))
+    text = file_text(out / "nanzhao.pdf")
+    for own_detail in ["南召县医疗保障局", "2025年", "南召县城关镇人民路1号政务服务中心", "0377-00000001",
+                       "1、城乡居民参保登记", "3、职工参保登记", "南召县户籍居民可在户籍所在乡镇便民服务中心医保窗口办理。",
+                       "新生儿什么时候可以参保？"]:
+        assert own_detail in text, own_detail
