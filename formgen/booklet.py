@@ -170,11 +170,15 @@ CATALOG_WIDTHS = [5, 12, 13, 30, 7, 11, 11, 28, 32]
 PACKAGE_MATERIAL_COLUMNS = ["序号", "事项名称", "原始材料", "已关联\n电子证照名称", "共性材料"]
 def build_booklet(library, resolved) -> Booklet:
     """The booklet of ``resolved`` (a ResolvedEdition), laid out as its seed is."""
-    return _Builder(library, resolved).build()
+    return BookletBuilder(library, resolved).build()
 
 
-class _Builder:
-    """Walks one resolved edition; every text passes through ``resolved.fill``."""
+class BookletBuilder:
+    """Walks one resolved edition; every text passes through ``resolved.fill``.
+
+    Its rules for what an inherited item prints (`own_keys`, `local_entries`,
+    `item_contacts`) are also the Markdown export's (`export.edition_markdown`).
+    """
 
     def __init__(self, library, resolved):
         self.library = library
@@ -453,7 +457,7 @@ class _Builder:
         mine = own.model_dump(exclude_unset=True) if own else {}
         return Contacts(**{**base, **mine})
 
-    def _item_contacts(self, own) -> "object":
+    def item_contacts(self, own) -> "object":
         """An item's contacts, blanks filled from the edition's: a county states its address once."""
         from .models import Contacts
         base = self.edition.contacts.model_dump() if self.edition.contacts else {}
@@ -563,7 +567,7 @@ class _Builder:
         if item.time_limit:
             out.append(("办理时限", [self.para(item.time_limit.text)]))
         if item.contacts:
-            c = self._item_contacts(item.contacts)
+            c = self.item_contacts(item.contacts)
             out.append(("单位地址及监督电话", [self.para(f"单位地址：{c.address or ''}"),
                                             self.para(f"监督电话：{'，'.join(c.supervise_phone)}")]))
         if item.satisfaction:

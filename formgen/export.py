@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .booklet import _Builder as BookletRules
+from .booklet import BookletBuilder
 from .errors import InputError
 from .flows import describe, expand, material_lines, reading_items
 from .layout import blank_text
@@ -70,11 +70,11 @@ def edition_markdown(library: Library, resolved: ResolvedEdition) -> str:
     env.filters["fill"] = resolved.fill
     # what a county's inherited item prints (its materials, its local notes and FAQ, its
     # section 七 with the county's address) follows the booklet's own rules
-    rules = BookletRules(library, resolved)
+    rules = BookletBuilder(library, resolved)
     env.globals.update(
         own_keys=rules.own_keys,
         local_entries=rules.local_entries,
-        item_contacts=rules._item_contacts,
+        item_contacts=rules.item_contacts,
         material_lines=material_lines,
         chart_lines=lambda flow, item=None: describe(expand(flow, library.presets, item)),
         chart_branches=lambda flow, item=None: expand(flow, library.presets, item).branches(),
