@@ -497,7 +497,9 @@ class Typesetter:
     def part(self, part: Part, depth: int, first: bool) -> None:
         if not part.in_print:
             return
-        if part.page_break or first:
+        only_forms = forms_only(part)
+        # a form opens pages of its own (in its own orientation): a break here left a blank page
+        if (part.page_break or first) and not only_forms:
             if not (first and self.y <= self.geo.top + 0.1 and self.pdf.page > 1):
                 self.page_break()
         if part.kind == "group" and self.booklet.style == "catalog":
@@ -506,9 +508,9 @@ class Typesetter:
         if part.kind == "notes" and self.booklet.style == "catalog":
             self.in_list = False
             self.y += 4
-        only_forms = part.blocks and all(isinstance(b, FormBlock) for b in part.blocks)
-        # an appendix's form prints its own number and title; a chart may draw its title itself
-        if only_forms or part.titled_by_its_chart:
+        if only_forms:
+            pass  # the form prints its own number and title; `form` marks the part on its first page
+        elif part.titled_by_its_chart:  # the chart draws the part's title itself
             self.mark(part, depth, self.y)
         else:
             self.heading(part, depth)
@@ -878,7 +880,9 @@ class Typesetter:
             self.pdf.add_page(orientation=orientation)
             g = self.geo
             self.y = g.top
-            if index == 0 and part.kind != "appendix":
+            if index == 0 and block is part.blocks[0] and forms_only(part):
+                self.mark(part, depth, self.y)  # the part is its forms: its bookmark and 目录 page are here
+            elif index == 0 and part.kind != "appendix":
                 name = f"{block.number} {block.title}" if block.number else block.title
                 self.pdf.set_y(self.y)
                 self.pdf.start_section(name, level=depth)
@@ -989,6 +993,11 @@ class BookletWriter:
             Path(target).write_bytes(data)
         except OSError as err:
             raise RenderError(f"cannot write {target}: {err.strerror or err}") from err
+
+
+def forms_only(part: Part) -> bool:
+    """The part is nothing but blank forms (an appendix): its pages are the forms' own."""
+    return bool(part.blocks) and all(isinstance(b, FormBlock) for b in part.blocks)
 
 
 def toc_gaps(entries: list[TocEntry]) -> list[float]:

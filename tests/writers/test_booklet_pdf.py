@@ -212,6 +212,26 @@ def test_forms_are_placed_inside_the_margins(built):
         a.get_object().get("/Subtype") == "/Widget" for a in page["/Annots"])
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_page_is_only_header_and_footer(built, edition):
+    """Every page after the cover prints something of the booklet (a form opening a new
+    page used to leave the page before it empty, in Yunnan before each of 附件1-9)."""
+    booklet, path = built[edition]
+    reader = PdfReader(str(path))
+    for index, page in enumerate(reader.pages[1:], start=2):
+        text = page.extract_text().replace(booklet.header_text, "")
+        assert re.sub(r"-\s*[\dIVX]+\s*-|\s", "", text), f"page {index} of {edition} is empty"
+
+
+def test_an_appendix_is_bookmarked_on_its_form(built):
+    """附件N's bookmark and 目录 number lead to the page that prints 附件N."""
+    reader = PdfReader(str(built["yunnan"][1]))
+    marks = [(t, p) for t, _, p in outline(reader) if t.startswith("附件")]
+    assert len(marks) == 9
+    for title, page in marks:
+        assert title.split("　")[0].split()[0] in reader.pages[page].extract_text(), title
+
+
 # Share of each seed's 6-grams that plain `pdftotext` finds in the booklet.  What keeps the
 # figure under the issue's 97% is reading order, not missing content: with the charts drawn,
 # the clauses the tool lists under 80% are form-grid labels (henan-2024: only the seed's
