@@ -170,6 +170,21 @@ def test_toc_titles_read_on_as_one_list(built):
     assert "".join(str(n) for n in range(1, 13)) in flat
 
 
+@needs_poppler
+def test_toc_groups_stand_apart_from_the_group_before(built):
+    """In the 目录, a group title sits closer to its own first item than to the previous
+    group's last item (the space between groups once fell after the title instead)."""
+    booklet, path = built["yunnan"]
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]+)</word>',
+                       pdftotext(path, "-bbox", "-f", "2", "-l", "2"))
+    top = {text: float(y) for x, y, text in words if float(x) < 100}
+    group_two = next(p for d, p in booklet.walk() if d == 1 and p.heading.startswith("二、"))
+    last_of_one = next(p for d, p in booklet.walk() if d == 1 and p.heading.startswith("一、")).children[-1]
+    before = top[group_two.heading] - top[last_of_one.heading]
+    after = top[group_two.children[0].heading] - top[group_two.heading]
+    assert before > after + 1.5, (before, after)
+
+
 @pytest.mark.parametrize("edition,landscape", [("henan-2024", True), ("yunnan", False), ("wolong", False)])
 def test_page_size(built, edition, landscape):
     reader = PdfReader(str(built[edition][1]))
