@@ -765,9 +765,10 @@ class Typesetter:
             else:
                 pdf.rect(x, self.y, cell.width, height)
             shown = cell.lines[start:end]
-            # a short cell is centred vertically in its row, as in the seeds' tables
+            # a shaded header or label cell is centred vertically in its row, as Word and the web
+            # edition centre it (a one-line 序号 sat at the top beside a three-line header)
             offset = 0.0
-            if VCENTER and start == 0 and end == row.lines and len(cell.lines) < row.lines:
+            if (VCENTER or cell.fill) and start == 0 and end == row.lines and len(cell.lines) < row.lines:
                 offset = (row.lines - len(cell.lines)) * row.line_height / 2
             top = self.y + CELL_PAD_Y + offset
             for line in shown:

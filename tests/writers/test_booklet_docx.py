@@ -579,3 +579,25 @@ def test_catalog_codes_fit_their_column_unbroken(edition_docx):
                 assert width_mm >= digits_mm + margins_mm, (text_of(tc), round(width_mm, 1))
                 checked += 1
     assert checked >= 28
+
+
+def test_table_header_lines_fit_their_cells(edition_docx):
+    """Each line of a package's table headers fits its cell: no header broken with a character
+    left alone on a line of its own ("已关联 / 电子证照名 / 称"). (The catalog's narrow 序号 and
+    办理层级 columns stack their headers two characters a line, as the seed's table does.)"""
+    _, path = edition_docx("wolong")
+    document = Document(str(path))
+    size_pt = document.styles["表头"].font.size.pt
+    checked = 0
+    for table in document.tables:
+        for row in table._tbl.iter(qn("w:tr")):
+            props = row.find(qn("w:trPr"))
+            if props is None or props.find(qn("w:tblHeader")) is None:
+                continue
+            for tc in row.iter(qn("w:tc")):
+                width_mm = int(tc.find(qn("w:tcPr")).find(qn("w:tcW")).get(qn("w:w"))) / 1440 * 25.4
+                for p in tc.iter(qn("w:p")):
+                    line = text_of(p)
+                    assert len(line) * size_pt * 25.4 / 72 <= width_mm - 3.0, (line, round(width_mm, 1))
+                    checked += 1
+    assert checked
