@@ -500,7 +500,7 @@ class BookletBuilder:
             ])
         rows.append([Cell("特殊情形", bold=True, align="center", colspan=2), Cell(self.fill(pkg.special_situation or "")),
                      Cell("情形材料", bold=True, align="center"), Cell(self.fill(pkg.situation_materials or ""))])
-        return Table([8, 26, 40, 14, 24], header, rows)
+        return Table([8, 25, 37, 18, 24], header, rows)  # 电子证照名称 fits one line
 
     def _package_material_lines(self, materials) -> list[str]:
         # The Wolong tables number their materials "1、" rather than "1."

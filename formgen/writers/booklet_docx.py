@@ -365,7 +365,7 @@ class BookletDocument:
             self.styled_paragraph("表题", table.caption).paragraph_format.keep_with_next = True
         width_mm = self.text_width_mm()
         total = sum(table.widths) or 1
-        columns = [width_mm * w / total for w in table.widths]
+        columns = widen_for_unbreakable([width_mm * w / total for w in table.widths], table.rows)
         element = table_element(columns)
         for row in table.header:
             element.append(self.table_row(row, columns, header=True))
@@ -718,6 +718,35 @@ def row_height_mm(cells, columns: list[float]) -> float:
         lines = sum(max(1, math.ceil(text_width_em(line) / per_line)) for line in cell.text.split("\n"))
         tallest = max(tallest, lines * em * 1.35 + 2)
     return tallest
+
+
+UNBREAKABLE = re.compile(r"[A-Za-z0-9]+")
+CELL_MARGINS_MM = 3.0  # tblCellMar: 1.5 mm left and right
+
+
+def widen_for_unbreakable(columns: list[float], rows: list[list[Cell]]) -> list[float]:
+    """Column widths in which every run of Latin letters and digits fits on one line.
+
+    Word and LibreOffice break a word wider than its cell anywhere, so a 12-digit 事项编码 in
+    the catalog's narrow column printed as "00203600 / 1001". A column too narrow for its
+    longest code takes the missing width from the columns that have room, in proportion.
+    """
+    em = TABLE_SIZE * 0.3528
+    latin_em = 0.64  # the widest digits a reader may substitute (DejaVu Sans); 宋体's are 0.5
+    need = [0.0] * len(columns)
+    for row in rows:
+        column = 0
+        for cell in row:
+            if cell.colspan == 1 and column < len(columns):
+                runs = UNBREAKABLE.findall(cell.text)
+                longest = max((len(r) * latin_em for r in runs), default=0.0)
+                need[column] = max(need[column], longest * em + CELL_MARGINS_MM + 0.5)
+            column += max(1, cell.colspan)
+    short = sum(max(0.0, n - w) for n, w in zip(need, columns))
+    spare = [max(0.0, w - max(n, 2 * em + CELL_MARGINS_MM)) for n, w in zip(need, columns)]
+    if short <= 0 or sum(spare) < short:
+        return columns
+    return [max(w, n) if n > w else w - short * s / sum(spare) for w, n, s in zip(columns, need, spare)]
 
 
 def text_width_em(text: str) -> float:

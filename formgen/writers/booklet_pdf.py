@@ -143,6 +143,20 @@ class TocEntry:
 
 
 @dataclass
+class TocLine:
+    entry: TocEntry
+    role: str
+    size: float
+    indent: float
+    lines: list[str]
+    gap: float  # space after the entry, mm
+
+    @property
+    def height(self) -> float:
+        return len(self.lines) * self.size * PT * TOC_LEADING + self.gap
+
+
+@dataclass
 class Placement:
     page: int  # fpdf2 page index (1-based)
     source: Path
@@ -430,31 +444,28 @@ class Typesetter:
         self.toc = entries
         return entries
 
-    def toc_line_layout(self, entry: TocEntry) -> tuple[str, float, float, list[str]]:
-        role, size = ("sans", 12.0) if entry.depth == 1 else ("serif", 11.0)
-        indent = 0.0 if entry.depth == 1 else 2 * 11.0 * PT
-        width = self.geo_for(self.orientation).text_width - indent - 14
-        return role, size, indent, self.wrap(entry.text, role, size, width)
+    def toc_lines(self, entries: list[TocEntry]) -> list["TocLine"]:
+        """Each 目录 entry laid out once: its font, indent, wrapped lines and the space after it."""
+        width = self.geo_for(self.orientation).text_width - 14
+        laid = []
+        for entry, gap in zip(entries, toc_gaps(entries)):
+            role, size = ("sans", 12.0) if entry.depth == 1 else ("serif", 11.0)
+            indent = 0.0 if entry.depth == 1 else 2 * 11.0 * PT
+            laid.append(TocLine(entry, role, size, indent, self.wrap(entry.text, role, size, width - indent), gap))
+        return laid
 
     @staticmethod
     def geo_for(orientation: str) -> Geometry:
         return LANDSCAPE if orientation == "L" else PORTRAIT
 
-    def toc_heights(self, entries) -> list[float]:
-        heights = []
-        for entry, gap in zip(entries, toc_gaps(entries)):
-            role, size, _, lines = self.toc_line_layout(entry)
-            heights.append(len(lines) * size * PT * TOC_LEADING + gap)
-        return heights
-
     def toc_page_count(self, entries) -> int:
         g = self.geo_for(self.orientation)
         y, pages = g.top + self.toc_title_height(), 1
-        for height in self.toc_heights(entries):
-            if y + height > g.bottom:
+        for line in self.toc_lines(entries):
+            if y + line.height > g.bottom:
                 pages += 1
                 y = g.top
-            y += height
+            y += line.height
         return pages
 
     def toc_title_height(self) -> float:
@@ -465,39 +476,44 @@ class Typesetter:
         g = self.geo
         self.y = g.top
         self.text_block("目　录", "sans", 20, align="center", space_after=6)
-        for entry, height, gap in zip(self.toc, self.toc_heights(self.toc), toc_gaps(self.toc)):
-            if self.y + height > g.bottom:
+        for laid in self.toc_lines(self.toc):
+            if self.y + laid.height > g.bottom:
                 pdf.add_page(orientation=self.orientation)
                 self.y = g.top
-            role, size, indent, lines = self.toc_line_layout(entry)
-            line_height = size * PT * TOC_LEADING
-            top = self.y
-            x = g.left + indent
-            for line in lines:
-                self.draw_line(line, x, self.y, role, size, line_height)
-                self.y += line_height
-            number = pdf.page_number(entry.page)
-            last = lines[-1]
-            end_x = x + self.width(last, role, size) + 1.5
-            num_w = self.width(number, "serif", 11)
-            num_x = g.width - g.right - num_w
-            base = self.y - line_height + (line_height - size * PT) / 2 + ASCENT * size * PT
-            if num_x - 1.5 > end_x:
-                pdf.set_draw_color(90)
-                pdf.set_line_width(0.3)
-                pdf.set_dash_pattern(dash=0.3, gap=1.2)
-                pdf.line(end_x, base, num_x - 1.5, base)
-                pdf.set_dash_pattern()
-                pdf.set_draw_color(0)
-            self.draw_line(number, num_x, self.y - line_height, "serif", 11, line_height)
-            pdf.link(g.left, top, g.text_width, self.y - top, entry.link)
-            self.y += gap
+            self.draw_toc_entry(laid)
+
+    def draw_toc_entry(self, laid: "TocLine") -> None:
+        """One 目录 entry: its title, a dotted leader, its page number at the right, all a link."""
+        pdf, g = self.pdf, self.geo
+        role, size, entry = laid.role, laid.size, laid.entry
+        line_height = size * PT * TOC_LEADING
+        top = self.y
+        x = g.left + laid.indent
+        for line in laid.lines:
+            self.draw_line(line, x, self.y, role, size, line_height)
+            self.y += line_height
+        number = pdf.page_number(entry.page)
+        end_x = x + self.width(laid.lines[-1], role, size) + 1.5
+        num_x = g.width - g.right - self.width(number, "serif", 11)
+        base = self.y - line_height + (line_height - size * PT) / 2 + ASCENT * size * PT
+        if num_x - 1.5 > end_x:
+            pdf.set_draw_color(90)
+            pdf.set_line_width(0.3)
+            pdf.set_dash_pattern(dash=0.3, gap=1.2)
+            pdf.line(end_x, base, num_x - 1.5, base)
+            pdf.set_dash_pattern()
+            pdf.set_draw_color(0)
+        self.draw_line(number, num_x, self.y - line_height, "serif", 11, line_height)
+        pdf.link(g.left, top, g.text_width, self.y - top, entry.link)
+        self.y += laid.gap
 
     # -- parts -------------------------------------------------------------------
     def part(self, part: Part, depth: int, first: bool) -> None:
         if not part.in_print:
             return
-        if part.page_break or first:
+        only_forms = forms_only(part)
+        # a form opens pages of its own (in its own orientation): a break here left a blank page
+        if (part.page_break or first) and not only_forms:
             if not (first and self.y <= self.geo.top + 0.1 and self.pdf.page > 1):
                 self.page_break()
         if part.kind == "group" and self.booklet.style == "catalog":
@@ -506,9 +522,9 @@ class Typesetter:
         if part.kind == "notes" and self.booklet.style == "catalog":
             self.in_list = False
             self.y += 4
-        only_forms = part.blocks and all(isinstance(b, FormBlock) for b in part.blocks)
-        # an appendix's form prints its own number and title; a chart may draw its title itself
-        if only_forms or part.titled_by_its_chart:
+        if only_forms:
+            pass  # the form prints its own number and title; `form` marks the part on its first page
+        elif part.titled_by_its_chart:  # the chart draws the part's title itself
             self.mark(part, depth, self.y)
         else:
             self.heading(part, depth)
@@ -749,9 +765,10 @@ class Typesetter:
             else:
                 pdf.rect(x, self.y, cell.width, height)
             shown = cell.lines[start:end]
-            # a short cell is centred vertically in its row, as in the seeds' tables
+            # a shaded header or label cell is centred vertically in its row, as Word and the web
+            # edition centre it (a one-line 序号 sat at the top beside a three-line header)
             offset = 0.0
-            if VCENTER and start == 0 and end == row.lines and len(cell.lines) < row.lines:
+            if (VCENTER or cell.fill) and start == 0 and end == row.lines and len(cell.lines) < row.lines:
                 offset = (row.lines - len(cell.lines)) * row.line_height / 2
             top = self.y + CELL_PAD_Y + offset
             for line in shown:
@@ -878,7 +895,9 @@ class Typesetter:
             self.pdf.add_page(orientation=orientation)
             g = self.geo
             self.y = g.top
-            if index == 0 and part.kind != "appendix":
+            if index == 0 and block is part.blocks[0] and forms_only(part):
+                self.mark(part, depth, self.y)  # the part is its forms: its bookmark and 目录 page are here
+            elif index == 0 and part.kind != "appendix":
                 name = f"{block.number} {block.title}" if block.number else block.title
                 self.pdf.set_y(self.y)
                 self.pdf.start_section(name, level=depth)
@@ -991,11 +1010,17 @@ class BookletWriter:
             raise RenderError(f"cannot write {target}: {err.strerror or err}") from err
 
 
+def forms_only(part: Part) -> bool:
+    """The part is nothing but blank forms (an appendix): its pages are the forms' own."""
+    return bool(part.blocks) and all(isinstance(b, FormBlock) for b in part.blocks)
+
+
 def toc_gaps(entries: list[TocEntry]) -> list[float]:
-    """Space (mm) after each 目录 entry: a group's title stands apart from its items;
-    items, and the entries of a flat list, run on."""
-    following = [entry.depth for entry in entries[1:]] + [0]
-    return [2.5 if entry.depth < after else 0.0 for entry, after in zip(entries, following)]
+    """Space (mm) after each 目录 entry: a group's last item stands apart from the next group's
+    title, so that the title leads its own items (with the space after the title, it sat tight
+    under the previous group and read as its last line); items, and a flat list, run on."""
+    following = [entry.depth for entry in entries[1:]] + [entries[-1].depth if entries else 0]
+    return [2.5 if entry.depth > after else 0.0 for entry, after in zip(entries, following)]
 
 
 @contextmanager

@@ -558,3 +558,46 @@ def test_builtin_edition_covers_its_seed(edition_docx, edition_id, tmp_path):
 def test_handmade_booklet_properties_follow_the_schema_order(written):
     _, path = written
     assert out_of_order(path) == []
+
+
+def test_catalog_codes_fit_their_column_unbroken(edition_docx):
+    """Each 12-digit 事项编码 fits on one line of its cell: Word breaks a word wider than its
+    cell anywhere, and the catalog printed "00203600 / 1001"."""
+    _, path = edition_docx("henan-2024")
+    document = Document(str(path))
+    size_pt = document.styles["表格正文"].font.size.pt
+    margins_mm = 3.0  # the tables' cell margins, 1.5 mm each side
+    checked = 0
+    for table in document.tables:
+        for row in table._tbl.iter(qn("w:tr")):
+            for tc in row.iter(qn("w:tc")):
+                code = re.fullmatch(r"\d{12}", text_of(tc).strip())
+                if not code:
+                    continue
+                width_mm = int(tc.find(qn("w:tcPr")).find(qn("w:tcW")).get(qn("w:w"))) / 1440 * 25.4
+                digits_mm = 12 * 0.5 * size_pt * 25.4 / 72  # 宋体 digits are half an em wide
+                assert width_mm >= digits_mm + margins_mm, (text_of(tc), round(width_mm, 1))
+                checked += 1
+    assert checked >= 28
+
+
+def test_table_header_lines_fit_their_cells(edition_docx):
+    """Each line of a package's table headers fits its cell: no header broken with a character
+    left alone on a line of its own ("已关联 / 电子证照名 / 称"). (The catalog's narrow 序号 and
+    办理层级 columns stack their headers two characters a line, as the seed's table does.)"""
+    _, path = edition_docx("wolong")
+    document = Document(str(path))
+    size_pt = document.styles["表头"].font.size.pt
+    checked = 0
+    for table in document.tables:
+        for row in table._tbl.iter(qn("w:tr")):
+            props = row.find(qn("w:trPr"))
+            if props is None or props.find(qn("w:tblHeader")) is None:
+                continue
+            for tc in row.iter(qn("w:tc")):
+                width_mm = int(tc.find(qn("w:tcPr")).find(qn("w:tcW")).get(qn("w:w"))) / 1440 * 25.4
+                for p in tc.iter(qn("w:p")):
+                    line = text_of(p)
+                    assert len(line) * size_pt * 25.4 / 72 <= width_mm - 3.0, (line, round(width_mm, 1))
+                    checked += 1
+    assert checked

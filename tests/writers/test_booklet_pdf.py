@@ -170,6 +170,21 @@ def test_toc_titles_read_on_as_one_list(built):
     assert "".join(str(n) for n in range(1, 13)) in flat
 
 
+@needs_poppler
+def test_toc_groups_stand_apart_from_the_group_before(built):
+    """In the 目录, a group title sits closer to its own first item than to the previous
+    group's last item (the space between groups once fell after the title instead)."""
+    booklet, path = built["yunnan"]
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]+)</word>',
+                       pdftotext(path, "-bbox", "-f", "2", "-l", "2"))
+    top = {text: float(y) for x, y, text in words if float(x) < 100}
+    group_two = next(p for d, p in booklet.walk() if d == 1 and p.heading.startswith("二、"))
+    last_of_one = next(p for d, p in booklet.walk() if d == 1 and p.heading.startswith("一、")).children[-1]
+    before = top[group_two.heading] - top[last_of_one.heading]
+    after = top[group_two.children[0].heading] - top[group_two.heading]
+    assert before > after + 1.5, (before, after)
+
+
 @pytest.mark.parametrize("edition,landscape", [("henan-2024", True), ("yunnan", False), ("wolong", False)])
 def test_page_size(built, edition, landscape):
     reader = PdfReader(str(built[edition][1]))
@@ -210,6 +225,40 @@ def test_forms_are_placed_inside_the_margins(built):
     assert re.search(rf"-\s*{labels[marks[0][1]]}\s*-", text)
     assert "/Annots" not in page or not any(
         a.get_object().get("/Subtype") == "/Widget" for a in page["/Annots"])
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_page_is_only_header_and_footer(built, edition):
+    """Every page after the cover prints something of the booklet (a form opening a new
+    page used to leave the page before it empty, in Yunnan before each of 附件1-9)."""
+    booklet, path = built[edition]
+    reader = PdfReader(str(path))
+    for index, page in enumerate(reader.pages[1:], start=2):
+        text = page.extract_text().replace(booklet.header_text, "")
+        assert re.sub(r"-\s*[\dIVX]+\s*-|\s", "", text), f"page {index} of {edition} is empty"
+
+
+def test_an_appendix_is_bookmarked_on_its_form(built):
+    """附件N's bookmark and 目录 number lead to the page that prints 附件N."""
+    reader = PdfReader(str(built["yunnan"][1]))
+    marks = [(t, p) for t, _, p in outline(reader) if t.startswith("附件")]
+    assert len(marks) == 9
+    for title, page in marks:
+        assert title.split("　")[0].split()[0] in reader.pages[page].extract_text(), title
+
+
+def test_a_one_line_header_cell_is_centred_beside_a_two_line_one(built):
+    """序号 sits midway between the two lines of 已关联 / 电子证照名称, not level with the first."""
+    reader = PdfReader(str(built["wolong"][1]))
+    page = next(p for p in reader.pages if "电子证照名称" in p.extract_text())
+    baselines = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip() in ("序号", "已关联", "电子证照名称"):
+            baselines.setdefault(text.strip(), tm[5])
+    page.extract_text(visitor_text=visit)
+    middle = (baselines["已关联"] + baselines["电子证照名称"]) / 2
+    assert abs(baselines["序号"] - middle) < 1.0, baselines
 
 
 # Share of each seed's 6-grams that plain `pdftotext` finds in the booklet.  What keeps the
