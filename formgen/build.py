@@ -157,10 +157,12 @@ def page_numbers(pdf: Path, booklet) -> dict[str, int]:
     from pypdf import PdfReader
     reader = PdfReader(str(pdf))
     labels = reader.page_labels
-    parts = [(p.slug, _squeeze(p.heading)) for _, p in booklet.walk() if p.in_print]
+    # a group's bookmark also carries its code ("一、… 00203600100Y"), as its 目录 entry does
+    parts = [(p.slug, {_squeeze(p.heading), _squeeze(f"{p.heading}{p.code}")})
+             for _, p in booklet.walk() if p.in_print]
     found, cursor = {}, 0
     for title, page in _outline(reader, reader.outline):
-        at = next((i for i in range(cursor, len(parts)) if parts[i][1] == _squeeze(title)), None)
+        at = next((i for i in range(cursor, len(parts)) if _squeeze(title) in parts[i][1]), None)
         if at is None:
             continue
         cursor = at + 1

@@ -401,3 +401,13 @@ def test_cover_title_breaks_evenly(built, edition):
     assert all(len(line) >= 3 for line in lines), lines
     if edition == "wolong":
         assert lines[:2] == ["卧龙区医疗保障局", "“一件事一次办”办事指南"]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_contents_entry_has_the_page_the_word_booklet_caches(built, edition):
+    """`build.page_numbers` (the Word 目录's cached numbers) finds every entry, coded groups too."""
+    from formgen.build import page_numbers
+    booklet, path = built[edition]
+    pages = page_numbers(path, booklet)
+    entries = [p.slug for d, p in booklet.walk() if d <= 2 and p.in_print and p.in_toc]
+    assert [slug for slug in entries if slug not in pages] == []
