@@ -38,6 +38,7 @@ from xml.sax.saxutils import escape
 
 from . import flows
 from .errors import RenderError
+from .titles import title_lines
 
 PT = 25.4 / 72  # millimetres per point
 FONT_FLOOR = 8.0  # pt: charts never print smaller
@@ -147,18 +148,9 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
 
 
 def balanced_wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
-    """As `wrap`, but with the narrowest width that needs no more lines (no orphan last line)."""
-    lines = wrap(text, width, size, bold)
-    if len(lines) < 2:
-        return lines
-    low, high = width / len(lines), width
-    for _ in range(12):
-        middle = (low + high) / 2
-        if len(wrap(text, middle, size, bold)) > len(lines):
-            low = middle
-        else:
-            high = middle
-    return wrap(text, high, size, bold)
+    """``text`` centred in a box: the fewest, most even lines, broken between words
+    (`formgen.titles`): "一次性告知申请人 / 需要补正的全部材料", not "…申请人需 / 要补正…"."""
+    return title_lines(text, lambda line: text_width(line, size, bold), width)
 
 
 def _wrap_paragraph(paragraph: str, width: float, size: float, bold: bool) -> list[str]:

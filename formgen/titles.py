@@ -18,10 +18,11 @@ import logging
 from functools import lru_cache
 from typing import Callable
 
-NO_LINE_START = set("，。、；：？！）》」』”’,.;:?!)")
+NO_LINE_START = set("，。、；：？！）》」』”’,.;:?!)/ ")  # a slash or space stays with the word before
 NO_LINE_END = set("（《「『“‘([")
 NATURAL_END = set("）》」』”、，：") | {"局"}  # a break after these reads as typeset
-MAX_LINES = 4  # a title longer than this is a paragraph: the writer wraps it as one
+ENUMERATED = 3  # up to this many lines every split is weighed; beyond, the evenest is taken
+EVEN_ENOUGH = 0.6  # a natural break wins unless its shorter line is under 60 % of the longer
 
 
 def title_lines(text: str, width_of: Callable[[str], float], width: float) -> list[str]:
@@ -31,7 +32,7 @@ def title_lines(text: str, width_of: Callable[[str], float], width: float) -> li
     """
     lines: list[str] = []
     for part in text.split("\n"):
-        lines += _balanced(part.strip(), width_of, width)
+        lines += [line.strip() for line in _balanced(part.strip(), width_of, width)]
     return lines
 
 
@@ -39,39 +40,63 @@ def _balanced(text: str, width_of, width: float) -> list[str]:
     if not text or width_of(text) <= width:
         return [text] if text else []
     tokens = _tokens(text, width_of, width)
-    best = None
-    for count in range(2, min(MAX_LINES, len(tokens)) + 1):
-        best = _best_split(tokens, count, width_of, width)
-        if best is not None:
-            return best
-    return [text]  # no word-wise split fits: let the writer wrap it
+    count = len(_greedy(tokens, width_of, width))  # the fewest lines breaking between words
+    if count <= ENUMERATED:
+        return _chosen(tokens, count, width_of, width)
+    return _evenest(tokens, count, width_of, width)
 
 
-def _best_split(tokens: list[str], count: int, width_of, width: float) -> list[str] | None:
-    """The split of ``tokens`` into ``count`` lines that fit, the widest line narrowest."""
+def _greedy(tokens: list[str], width_of, width: float) -> list[str]:
+    lines = [""]
+    for token in tokens:
+        if lines[-1] and width_of(lines[-1] + token) > width:
+            lines.append(token)
+        else:
+            lines[-1] += token
+    return lines
+
+
+def _chosen(tokens: list[str], count: int, width_of, width: float) -> list[str]:
+    """Of every split into ``count`` lines that fit: even enough first, then the most
+    breaks at natural places, then the narrowest widest line."""
+    def key(lines):
+        widths = [width_of(line) for line in lines]
+        uneven = min(widths) < EVEN_ENOUGH * max(widths)
+        plain = sum(line[-1] not in NATURAL_END for line in lines[:-1])
+        return (uneven, plain, round(max(widths), 1))
+    splits = [lines for lines in _splits(tokens, count) if all(width_of(x) <= width for x in lines)]
+    return min(splits, key=key)
+
+
+def _splits(tokens: list[str], count: int):
+    if count == 1:
+        yield ["".join(tokens)]
+        return
+    for end in range(1, len(tokens) - count + 2):
+        for rest in _splits(tokens[end:], count - 1):
+            yield ["".join(tokens[:end])] + rest
+
+
+def _evenest(tokens: list[str], count: int, width_of, width: float) -> list[str]:
+    """The split into ``count`` lines whose widest line is narrowest (a long box text)."""
     @lru_cache(maxsize=None)
     def best_from(start: int, lines_left: int):
-        # (widest line, breaks not after natural ends, lines) or None
         if lines_left == 1:
             line = "".join(tokens[start:])
-            return (width_of(line), 0, (line,)) if width_of(line) <= width else None
+            return (width_of(line), (line,)) if width_of(line) <= width else None
         found = None
         for end in range(start + 1, len(tokens) - lines_left + 2):
             line = "".join(tokens[start:end])
-            line_width = width_of(line)
-            if line_width > width:
+            if width_of(line) > width:
                 break
             rest = best_from(end, lines_left - 1)
-            if rest is None:
-                continue
-            plain = 0 if line[-1] in NATURAL_END else 1
-            score = (round(max(line_width, rest[0]), 1), plain + rest[1], (line,) + rest[2])
-            if found is None or score[:2] < found[:2]:
-                found = score
+            if rest is not None:
+                candidate = (max(width_of(line), rest[0]), (line,) + rest[1])
+                if found is None or candidate[0] < found[0] - 1e-9:
+                    found = candidate
         return found
 
-    result = best_from(0, count)
-    return list(result[2]) if result else None
+    return list(best_from(0, count)[1])
 
 
 def _tokens(text: str, width_of, width: float) -> list[str]:

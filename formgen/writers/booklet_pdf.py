@@ -55,6 +55,7 @@ from pypdf.generic import NameObject
 
 from ..booklet import Block, Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import RenderError
+from ..titles import title_lines
 from .pdf import FastFontProducer, _Fonts, begin_actual_text
 
 try:  # the charts module arrives separately; until then charts are not drawn
@@ -331,10 +332,8 @@ class Typesetter:
         width = g.text_width - left
         indent = indent_em * size * PT
         line_height = size * PT * leading
-        if balanced:  # lines of even length: no lone last character under a centred title
-            text = self.natural_break(text, role, size, width)
-            width = self.balanced_width(text, role, size, width)
-            x0 += (g.text_width - left - width) / 2
+        if balanced:  # a centred title: even lines, broken between words (formgen.titles)
+            text = "\n".join(title_lines(text, lambda line: self.width(line, role, size), width))
         lines = self.wrap(text, role, size, width, indent)
         hard = self._hard_line_ends(text, role, size, width, indent)
         for index, line in enumerate(lines):
@@ -350,31 +349,6 @@ class Typesetter:
                 self.draw_line(line, x, self.y, role, size, line_height, line_width if justify else None)
             self.y += line_height
         self.y += space_after
-
-    def natural_break(self, text: str, role: str, size: float, width: float) -> str:
-        """A two-line title broken after the bureau's name (…医疗保障局 / “一件事一次办”办事指南)
-        rather than mid-phrase, when both halves fit and are not too uneven."""
-        if "\n" in text or len(self.wrap(text, role, size, width)) != 2:
-            return text
-        at = text.find("局") + 1
-        if 0 < at < len(text):
-            head, tail = text[:at], text[at:]
-            widths = [self.width(head, role, size), self.width(tail, role, size)]
-            if max(widths) <= width and min(widths) >= 0.6 * max(widths):
-                return f"{head}\n{tail}"
-        return text
-
-    def balanced_width(self, text: str, role: str, size: float, width: float) -> float:
-        """The narrowest width (to 0.5 mm) that breaks ``text`` into no more lines than ``width`` does."""
-        count = len(self.wrap(text, role, size, width))
-        low, high = width / max(count, 1) * 0.9, width
-        while high - low > 0.5:
-            middle = (low + high) / 2
-            if len(self.wrap(text, role, size, middle)) > count:
-                low = middle
-            else:
-                high = middle
-        return high
 
     def _hard_line_ends(self, text, role, size, width, indent) -> set[int]:
         """Indexes of lines that end a paragraph or a hard line break (never justified)."""
