@@ -171,7 +171,9 @@ class Download:
 
     @property
     def heading(self) -> str:
-        return f"{self.number} {self.title}" if self.number else self.title
+        """The list entry: the number the form prints (`layout.heading`: no 样表 before "…（样表）")."""
+        number = heading(self.number, self.title, None).number
+        return f"{number} {self.title}" if number else self.title
 
 
 def site_forms(booklet: Booklet, resolved) -> list[str]:

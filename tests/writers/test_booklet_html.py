@@ -453,6 +453,9 @@ def test_form_headings_and_lines_read_apart_as_printed(edition_sites):
     assert '<p class="form-title">基本医疗保险参保单位信息变更登记表（样表）</p>' in page
     assert '<span class="form-number">样表</span>' not in page
     assert '<span class="form-number">表5</span>' in page
+    listing = html.unescape((site / "forms.html").read_text(encoding="utf-8"))
+    assert "基本医疗保险参保单位信息变更登记表（样表）" in listing and "样表 基本医疗保险" not in listing
+    assert "表5 基本医疗保险职工参保信息变更登记表" in listing
 
 
 @needs_builder
