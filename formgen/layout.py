@@ -1,8 +1,12 @@
-"""Format-neutral form layout shared by the Word, Excel and PDF writers.
+"""Format-neutral form layout shared by the Word, Excel, PDF and HTML form writers.
 
 `place` turns a form's rows (with colspan/rowspan) into cells with grid
-coordinates; `paginate` splits a roster's people into pages of the form's
+coordinates; `pages` splits a roster's people into pages of the form's
 rows-per-page; `Record` is one filled form as the writers receive it.
+What the paper prints is decided here once, for every format: a field's blank
+furniture (`blank_text`), the cells that print nothing (`prints_nothing`,
+`bare_cells`), the text that follows a field with no gap (`reads_on`) and the
+heading above the grid (`heading`).
 Values are already validated and normalised (see `formgen.fill`):
 
 * text-like fields (text, date, number, id_number, phone, credit_code): ``str``
@@ -13,6 +17,7 @@ Values are already validated and normalised (see `formgen.fill`):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -149,6 +154,47 @@ def blank_text(field_: FormField) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Heading:
+    """What a form prints above its grid: the edition's number (top left), title, subtitle."""
+
+    number: str | None
+    title: str
+    subtitle: str | None
+
+
+def heading(number: str | None, title: str, subtitle: str | None) -> Heading:
+    """The form's heading as the publication prints it, with nothing said twice.
+
+    A number is printed top left (表9, 附件3) unless the title or subtitle already says it:
+    the 单位变更样表 is listed as 样表 in Henan's numbering, but the Wolong seed prints it
+    unnumbered, under its caption 基本医疗保险参保单位信息变更登记表（样表） alone; a 样表 above
+    that caption would repeat it. A subtitle such as （样表） is printed unless the title
+    (an edition may give the whole caption as the title) already ends in it."""
+    said = f"{title}{subtitle or ''}"
+    if number and number in said:
+        number = None
+    if subtitle and subtitle in title:
+        subtitle = None
+    return Heading(number or None, title, subtitle or None)
+
+
+# Punctuation that closes or follows what stands before it, printed without a gap before it.
+CLOSING_PUNCTUATION = tuple("：:，,。；;）)、】」』")
+_CLOSES_BRACKET = re.compile(r"\w?[)）]")  # 号) of (第XXXX号), 等） of （如□…□无业成年人等）
+
+
+def reads_on(text: str) -> bool:
+    """Whether static text right after a field reads on from it, printed with no gap between.
+
+    Text after a field is usually the next label (日期：, 联系电话：) and stands apart from the
+    field, but punctuation that closes or follows it (：，。）) does not, nor does a single word
+    that closes the bracket the field stands in: the 号 of "(第XXXX号)" and the 等 of
+    "（如□中小学儿童 □大学生 □无业成年人等）" are printed tight against the field in the seeds;
+    a gap there reads as a missing character. Every form writer asks this one question."""
+    return text.startswith(CLOSING_PUNCTUATION) or _CLOSES_BRACKET.match(text) is not None
+
+
 SIGN_WORDS = ("签字", "签名", "签章", "盖章")
 
 
@@ -165,9 +211,55 @@ def signed_beside_label(form: Form) -> set[int]:
     bare = set()
     for row in form.rows:
         for before, cell in zip(row.cells, row.cells[1:]):
-            lone = cell.field is not None and cell.text is None and not cell.segments
             last = before.all_segments()[-1:]  # the words just left of the cell
             label = last[0].text if last and last[0].text is not None else ""
-            if lone and cell.field.type in ("signature", "seal") and says_sign(label):
+            if _lone_field(cell) is not None and cell.field.type in ("signature", "seal") and says_sign(label):
                 bare.add(id(cell))
     return bare
+
+
+# A roster row's unfilled cells of these types print nothing: the column heading already
+# says 签字 or 参加工作时间, and （签字） or 年 月 日 on every row is noise the paper does not print.
+ROSTER_BARE_TYPES = ("signature", "seal", "date")
+
+
+def prints_nothing(field_: FormField, in_roster: bool, beside_sign_label: bool) -> bool:
+    """Whether an unfilled field that is its cell's only content prints nothing at all:
+    no hint, no （签字）/（盖章）, no 年 月 日.
+
+    The paper leaves such a cell empty because the person signs, stamps or dates it by hand
+    and the words that say so are already printed elsewhere: in a roster the column heading
+    (签字, 参加工作时间) says it once for every row, and right of a label that ends in
+    签字/签名/签章/盖章 (`signed_beside_label`) the label says it. Printing the furniture
+    there would say it a second time. A field with a sample hint (XXXX) still prints its
+    sample: that is what the paper shows. Every form writer asks this one question
+    (through `bare_cells`), so PDF, Word, Excel and HTML agree."""
+    if field_.hint:
+        return False
+    if beside_sign_label:
+        return field_.type in ("signature", "seal")
+    return in_roster and field_.type in ROSTER_BARE_TYPES
+
+
+_BARE: dict[int, tuple[Form, frozenset[int]]] = {}
+
+
+def bare_cells(form: Form) -> frozenset[int]:
+    """The cells (by ``id``) of ``form`` whose field `prints_nothing` when unfilled; a roster's
+    repeating cell is one object for every person, so one id covers all its rows.
+    Computed once per form (a batch asks per record)."""
+    cached = _BARE.get(id(form))
+    if cached is None or cached[0] is not form:
+        beside = signed_beside_label(form)
+        bare = frozenset(id(cell) for row in form.rows for cell in row.cells
+                         if _lone_field(cell) is not None
+                         and prints_nothing(cell.field, bool(row.repeat), id(cell) in beside))
+        if len(_BARE) > 64:
+            _BARE.clear()
+        cached = _BARE[id(form)] = (form, bare)
+    return cached[1]
+
+
+def _lone_field(cell: Cell) -> FormField | None:
+    """The cell's field when it is the cell's only content (no label, no text around it)."""
+    return cell.field if cell.field is not None and cell.text is None and not cell.segments else None

@@ -38,7 +38,7 @@ from .. import charts
 from ..booklet import Booklet, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import InputError, RenderError
 from ..forms_api import blank_form, default_blank_name
-from ..layout import blank_text, expand_rows, signed_beside_label
+from ..layout import bare_cells, blank_text, expand_rows, heading
 from ..models import Contacts, Form, FormField, Line, Note
 from . import FORM_FORMATS
 
@@ -171,7 +171,9 @@ class Download:
 
     @property
     def heading(self) -> str:
-        return f"{self.number} {self.title}" if self.number else self.title
+        """The list entry: the number the form prints (`layout.heading`: no 样表 before "…（样表）")."""
+        number = heading(self.number, self.title, None).number
+        return f"{number} {self.title}" if number else self.title
 
 
 def site_forms(booklet: Booklet, resolved) -> list[str]:
@@ -184,14 +186,15 @@ def site_forms(booklet: Booklet, resolved) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def form_grid(form: Form, fill) -> dict:
-    """A form as plain data for the template: header lines, rows of cells, footer, notes."""
+def form_grid(form: Form, fill, number: str | None = None, title: str | None = None) -> dict:
+    """A form as plain data for the template: its heading (the edition's ``number`` and
+    ``title``, nothing said twice: `layout.heading`), header lines, rows of cells, footer, notes."""
     rows, people = expand_rows(form)
-    beside = signed_beside_label(form)
+    bare = bare_cells(form)
     return {
-        "subtitle": fill(form.subtitle),
+        "heading": heading(number, title or fill(form.title), fill(form.subtitle)),
         "header": [_line(line, fill) for line in form.header],
-        "rows": [[_cell(cell, people[r], fill, id(cell) in beside) for cell in row.cells]
+        "rows": [[_cell(cell, people[r], fill, id(cell) in bare) for cell in row.cells]
                  for r, row in enumerate(rows)],
         "footer": [_line(line, fill) for line in form.footer],
         "notes": [_note(note, fill) for note in form.notes],
@@ -199,16 +202,12 @@ def form_grid(form: Form, fill) -> dict:
     }
 
 
-def _cell(cell, person: int | None, fill, signed_beside: bool = False) -> dict:
+def _cell(cell, person: int | None, fill, bare: bool = False) -> dict:
     whole = cell.field is not None and cell.text is None and not cell.segments
-    # a roster row's 签字 cell is a place to sign: its column's header already says 签字
-    whole = whole and not (person is not None and cell.field.type in ("signature", "seal"))
-    if signed_beside:  # so does the label left of it (`layout.signed_beside_label`)
+    if bare:  # signed or dated by hand, and the heading or label says so (`layout.prints_nothing`)
         pieces = []
     elif cell.counter:
         pieces = [("text", str((person or 0) + 1))]
-    elif whole and person is not None and cell.field.type == "date":
-        pieces = []  # a roster row's date is written in: no 年 月 日 on every row (as in Word and on paper)
     else:
         pieces = _pieces(cell.all_segments(), fill, whole)
     role = cell.role or ("value" if cell.field else "label")
@@ -218,7 +217,7 @@ def _cell(cell, person: int | None, fill, signed_beside: bool = False) -> dict:
 
 
 def _line(line: Line, fill) -> dict:
-    return {"pieces": _pieces(line.segments, fill), "align": line.align}
+    return {"pieces": _pieces(line.segments, fill, in_line=True), "align": line.align}
 
 
 def _note(note: Note, fill) -> dict:
@@ -226,19 +225,35 @@ def _note(note: Note, fill) -> dict:
     return {"text": fill(head), "numbered": [fill(i) for i in note.items]}
 
 
-def _pieces(segments, fill, whole: bool = False) -> list[tuple[str, str]]:
+def _pieces(segments, fill, whole: bool = False, in_line: bool = False) -> list[tuple[str, str]]:
     """Static text and blank fields as (kind, text): text, furniture (年 月 日, （签字）),
     blank (a line to write on), box (□ and its option), break."""
     pieces: list[tuple[str, str]] = []
     texts = "".join(s.text for s in segments if s.text)
+    previous = None  # the field just before, if the previous segment was one
     for segment in segments:
         if segment.text is not None:
             text = fill(segment.text)
             short = len(text) <= SHORT_TEXT and "\n" not in text  # 区县(市)、（签字）: kept on one line
             pieces.append(("furniture" if short else "text", text))
         elif not (segment.field.type == "photo" and blank_text(segment.field) in texts):
-            pieces += _field_pieces(segment.field, fill, whole)
+            pieces += _between_fields(previous, in_line) + _field_pieces(segment.field, fill, whole)
+        previous = segment.field
     return pieces
+
+
+LINE_GAP = "　　"  # between two fields of a header or footer line: "□非关键信息　　年　　月　　日"
+
+
+def _between_fields(previous: FormField | None, in_line: bool) -> list[tuple[str, str]]:
+    """What keeps a field apart from the field before it, as the PDF form does: in a header
+    or footer line a gap (the date after 表5's "□关键信息 □非关键信息" reads apart from the
+    last choice), in a cell a new line after a choice laid out one option per line."""
+    if previous is None:
+        return []
+    if in_line:
+        return [("text", LINE_GAP)]
+    return [("break", "")] if previous.type in ("choice", "multi_choice") and previous.layout == "vertical" else []
 
 
 def _field_pieces(field_: FormField, fill, whole: bool) -> list[tuple[str, str]]:

@@ -72,7 +72,6 @@ UNCHECKED, CHECKED = "□", "☑"
 BLANK_GAP = "　" * 6  # an underlined gap where a value is written by hand
 SIGN_SPACE = "　" * 6
 SEGMENT_GAP = "　"
-NO_GAP_BEFORE = tuple("：:，,。；;）)、】」』\n")
 BOX_TYPES = ("choice", "multi_choice", "checkbox")
 ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
          "right": WD_ALIGN_PARAGRAPH.RIGHT}
@@ -179,12 +178,12 @@ def draw_grid(document, form: Form) -> None:
     for r, row in enumerate(rows):  # room to write by hand, or the form's own minimum
         table.rows[r].height = Mm(max(row.height or 0, MIN_ROW_MM))
         table.rows[r].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
-    beside = layout.signed_beside_label(form)
+    bare = layout.bare_cells(form)
     for spot in layout.place(rows):
         target = table.cell(spot.row, spot.col)
         if spot.colspan > 1 or spot.rowspan > 1:
             target = target.merge(table.cell(spot.row + spot.rowspan - 1, spot.col + spot.colspan - 1))
-        draw_cell(target, spot.cell, person_index[spot.row], id(spot.cell) in beside)
+        draw_cell(target, spot.cell, person_index[spot.row], id(spot.cell) in bare)
 
 
 def column_widths(section, columns: list[float]) -> list[int]:
@@ -193,7 +192,7 @@ def column_widths(section, columns: list[float]) -> list[int]:
     return [int(room * c / total) for c in columns]
 
 
-def draw_cell(target, cell: Cell, person: int | None, signed_beside: bool = False) -> None:
+def draw_cell(target, cell: Cell, person: int | None, bare: bool = False) -> None:
     target.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     paragraph = target.paragraphs[0]
     paragraph.alignment = ALIGN[cell_align(cell)]
@@ -201,7 +200,7 @@ def draw_cell(target, cell: Cell, person: int | None, signed_beside: bool = Fals
         add_run(paragraph, f"{{{{ p[{person}].n }}}}")
     segments = cell.all_segments()
     alone = len(segments) == 1 and segments[0].field is not None
-    if signed_beside:  # right of "单位经办人（签章）": the place to sign prints nothing (`layout.signed_beside_label`)
+    if bare:  # signed or dated by hand: the value, or nothing (`layout.prints_nothing`)
         add_run(paragraph, f"{{{{ {field_name(cell.field, person)} }}}}")
         return
     draw_segments(paragraph, segments, person, alone)
@@ -231,10 +230,13 @@ def draw_segments(paragraph, segments: list[Segment], person: int | None, alone:
 
 
 def needs_gap(field_: FormField, following: Segment) -> bool:
-    """A gap after a field's value, unless a box label or punctuation follows."""
+    """A gap after a field's value, unless a box label, a line break or text that reads on
+    from the field (punctuation, the 号) of "(第XXXX号)": `layout.reads_on`) follows."""
     if field_.type == "checkbox":
         return False
-    return following.field is not None or not following.text.startswith(NO_GAP_BEFORE)
+    if following.field is not None:
+        return True
+    return not (following.text.startswith("\n") or layout.reads_on(following.text))
 
 
 def draw_field(paragraph, field_: FormField, person: int | None, alone: bool, before: str) -> None:
@@ -268,12 +270,11 @@ def field_name(field_: FormField, person: int | None) -> str:
 
 
 def blank_for(field_: FormField, person: int | None, alone: bool, before: str) -> str:
-    """What the paper shows where nobody wrote: a date's 年月日, （签字）, or a gap to write on."""
+    """What the paper shows where nobody wrote: a date's 年月日, （签字）, or a gap to write on.
+    (A lone roster date or signature, which prints nothing, never gets here: `draw_cell`.)"""
     if field_.type == "date":
-        return "" if person is not None else "　　" + layout.blank_text(field_)
+        return "　　" + layout.blank_text(field_)
     if field_.type in ("signature", "seal"):
-        if person is not None:
-            return ""  # a roster row's: the column heading says 签字 (as on paper, in PDF, HTML, Excel)
         tail = before.rstrip()[-8:]
         says_sign = tail.endswith(("：", ":")) or layout.says_sign(tail)
         return SIGN_SPACE if says_sign and not alone else layout.blank_text(field_)
@@ -367,9 +368,9 @@ class FormWriter:
             raise TemplateError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
         fill = edition.fill if edition is not None else None
         self.template_bytes = fill_placeholders(path.read_bytes(), fill)  # docxtpl renders once: reopen per page
-        self.title = edition.form_title(form) if edition else form.title
-        self.number = (edition.form_number(form.id) or "") if edition else ""
-        self.subtitle = edition.fill(form.subtitle) if edition else form.subtitle
+        title = edition.form_title(form) if edition else form.title
+        number = edition.form_number(form.id) if edition else None
+        self.heading = layout.heading(number, title, edition.fill(form.subtitle) if edition else form.subtitle)
         self.fields = form.fields()  # builds models on every call: once per batch
         self.single_fields = [f for f, in_roster in self.fields if not in_roster]
         self.roster_fields = {f.id: f for f, in_roster in self.fields if in_roster}
@@ -410,7 +411,8 @@ class FormWriter:
                 values[field_.id] = text_of(value)
         people = [self.person(page, i) for i in range(self.slots)]
         hints = self.hints if blank else dict.fromkeys(self.hints, "")
-        return {"title": self.title, "number": self.number, "subtitle": self.subtitle or "",
+        heading = self.heading  # nothing said twice (`layout.heading`)
+        return {"title": heading.title, "number": heading.number or "", "subtitle": heading.subtitle or "",
                 "v": values, "box": boxes, "p": people, "hint": hints}
 
     def person(self, page: layout.Page, index: int) -> dict:

@@ -1075,11 +1075,6 @@ def fit(paras: list[Para], width: float, height: float, size: float, align: str,
 # --------------------------------------------------------------------------
 # Content: cells, lines and notes as paragraphs of atoms
 # --------------------------------------------------------------------------
-# Fields whose roster cells print nothing when empty: the column heading already says 签字 or
-# 参加工作时间, and 年 月 日 or （签字） on every row is noise the paper does not print.
-ROSTER_BARE = ("signature", "seal", "date")
-
-
 @dataclass
 class Slot:
     """Where a field is drawn: its values, its name suffix, whether boxes are fillable."""
@@ -1117,10 +1112,10 @@ def _empty(value) -> bool:
 class Composer:
     """Turns cells, lines and notes into paragraphs; static text goes through the edition."""
 
-    def __init__(self, fonts: _Fonts, fill, signed_beside: set[int] = frozenset()):
+    def __init__(self, fonts: _Fonts, fill, bare: frozenset[int] = frozenset()):
         self.fonts = fonts
         self.fill = fill
-        self.signed_beside = signed_beside  # `layout.signed_beside_label`: cells that print nothing
+        self.bare = bare  # `layout.bare_cells`: cells whose unfilled field prints nothing
 
     # -- atoms ------------------------------------------------------------
     def text(self, text: str, font: str = "serif", underline: bool = False,
@@ -1246,9 +1241,8 @@ class Composer:
             return self.text(str(value))
         if field_.hint and slot.blank:
             return self.static(field_.hint)
-        if slot.placed is not None and (id(slot.placed.cell) in self.signed_beside or (
-                field_.type in ROSTER_BARE and slot.placed.repeat_index is not None)):
-            return []  # the words left of it, or the column heading, already say what goes here
+        if slot.placed is not None and id(slot.placed.cell) in self.bare:
+            return []  # signed or dated by hand: the column heading or the label says so (`layout.prints_nothing`)
         if field_.type == "date" and field_.furniture is None:
             return self.text(self._date_furniture(width_em))
         return self.static(layout.blank_text(field_))
@@ -1308,9 +1302,13 @@ class Composer:
         previous = None  # the previous segment's field, or None after text
         for segment in line.segments:
             if segment.text is not None:
-                if previous is not None and previous.type not in BOX_TYPES:
+                words = self.short_static(segment.text, SHORT_LABEL)
+                if previous is not None and layout.reads_on(segment.text):
+                    if words:
+                        words[0].glue = True  # 号) of (第XXXX号): tight against the field, on its line
+                elif previous is not None and previous.type not in BOX_TYPES:
                     atoms.append(self.space(GROUP_GAP_EM))  # 联系电话： after the blank before it
-                atoms += self.short_static(segment.text, SHORT_LABEL)
+                atoms += words
                 previous = None
                 continue
             field_atoms = self.inline_field(segment.field, slot)
@@ -2008,9 +2006,10 @@ class FormWriter:
         self.fonts = _Fonts(options.get("fonts"))
         self.fill = edition.fill if edition is not None else (lambda text: text)
         self.title = edition.form_title(form) if edition is not None else form.title
-        self.number = edition.form_number(form.id) if edition is not None else None
+        number = edition.form_number(form.id) if edition is not None else None
+        self.heading = layout.heading(number, self.title, self.fill(form.subtitle))
         self.author = (edition.edition.bureau if edition is not None else None) or "formgen"
-        self.composer = Composer(self.fonts, self.fill, layout.signed_beside_label(form))
+        self.composer = Composer(self.fonts, self.fill, layout.bare_cells(form))
         width = _page_size(form)[0] - 2 * MARGIN
         self.plan = plan_grid(form, self.composer, width)
         self._notes: dict[int, Layout] = {}
@@ -2074,12 +2073,12 @@ class FormWriter:
         if key not in part:
             text = self.composer.text
             made = []
-            if self.number:
-                made.append((lay_out([Para(text(self.number, "sans"))], width, NUMBER_PT, "left"), 0.0))
-            made.append((lay_out([Para(text(self.title, "sans"))], width, TITLE_PT, "center"), 1.0))
-            subtitle = self.fill(self.form.subtitle)
-            if subtitle and subtitle not in self.title:
-                made.append((lay_out([Para(text(subtitle))], width, BODY_PT, "center"), 0.0))
+            heading = self.heading  # nothing said twice (`layout.heading`)
+            if heading.number:
+                made.append((lay_out([Para(text(heading.number, "sans"))], width, NUMBER_PT, "left"), 0.0))
+            made.append((lay_out([Para(text(heading.title, "sans"))], width, TITLE_PT, "center"), 1.0))
+            if heading.subtitle:
+                made.append((lay_out([Para(text(heading.subtitle))], width, BODY_PT, "center"), 0.0))
             part[key] = [(self._keep(laid), gap) for laid, gap in made]
         return part[key]
 

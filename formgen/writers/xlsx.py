@@ -76,7 +76,6 @@ BLANK_LINE = "__________"  # where a text field sits inside a sentence or a head
 SIGN_SPACE = "　　　　　　"  # room to sign or stamp after a label that already says so
 SEGMENT_GAP = "　　"
 ONE_LINE_TYPES = ("date", "id_number", "phone", "credit_code", "number", "checkbox")
-NO_GAP_BEFORE = tuple("：:，,。；;）)、】」』")
 LIST_LIMIT = 255  # Excel refuses longer inline lists in data validation
 CELL_LIMIT = 32767  # characters an Excel cell holds
 MAX_ROW_POINTS = 409  # the tallest row Excel draws; text below it is cut off
@@ -213,7 +212,7 @@ def draw_form(sheet, form: Form, smap: SheetMap) -> None:
     add_choice_lists(sheet, blank, smap)
     set_print_setup(sheet, form, smap)
     protect(sheet)
-    put_values(sheet, form, blank, smap, layout.signed_beside_label(form), fill=_same, numbers_on_empty_rows=True)
+    put_values(sheet, form, blank, smap, layout.bare_cells(form), fill=_same, blank=True)
     fit_all_heights(sheet, form, blank, smap)
 
 
@@ -419,43 +418,48 @@ def protect(sheet) -> None:
 HEADER_SPOT = layout.PlacedCell(Cell(), 0, 0, 1, 1, None)  # a header/footer field is never per person
 
 
-def put_values(sheet, form: Form, page: layout.Page, smap: SheetMap, signed_beside: set[int], fill,
-               numbers_on_empty_rows=False) -> list:
-    """Write what a page shows in its value cells; returns the cells written (for row heights)."""
+def put_values(sheet, form: Form, page: layout.Page, smap: SheetMap, bare: frozenset[int], fill,
+               blank=False) -> list:
+    """Write what a page shows in its value cells; returns the cells written (for row heights).
+    The ``blank`` form numbers every roster row and prints a field's sample (XXXX), as the paper."""
     written = []
     for line, row in zip(form.header, smap.header_rows):
         if line_has_field(line):
-            written.append(put_text(sheet, row, 1, segments_text(line.segments, page, HEADER_SPOT, fill)))
+            written.append(put_text(sheet, row, 1, segments_text(line.segments, page, HEADER_SPOT, fill, blank)))
     for placed in page.cells:
-        text = grid_value_text(page, placed, fill, numbers_on_empty_rows, id(placed.cell) in signed_beside)
+        text = grid_value_text(page, placed, fill, blank, id(placed.cell) in bare)
         if text is not None:
             row, col = smap.grid_position(placed)
             written.append(put_text(sheet, row, col, text))
     for line, row in zip(form.footer, smap.footer_rows):
         if line_has_field(line):
-            written.append(put_text(sheet, row, 1, segments_text(line.segments, page, HEADER_SPOT, fill)))
+            written.append(put_text(sheet, row, 1, segments_text(line.segments, page, HEADER_SPOT, fill, blank)))
     return written
 
 
-def grid_value_text(page: layout.Page, placed: layout.PlacedCell, fill, numbers_on_empty_rows: bool,
-                    signed_beside: bool = False):
+def grid_value_text(page: layout.Page, placed: layout.PlacedCell, fill, blank: bool,
+                    bare: bool = False):
     """The text of a value cell of the grid, or None for a label cell (left as the template has it)."""
     cell = placed.cell
     if cell.counter:
         has_person = placed.repeat_index is not None and placed.repeat_index < len(page.people)
-        return layout.counter_text(page, placed) if has_person or numbers_on_empty_rows else ""
+        return layout.counter_text(page, placed) if has_person or blank else ""
     if not holds_value(cell):
         return None
     if is_lone_field(cell):
         value = layout.cell_value(page, placed, cell.field)
-        if (placed.repeat_index is not None or signed_beside) and cell.field.type in ("signature", "seal") and not value:
-            return ""  # the column heading (or the label left of it) already says 签字; （签字） again is noise
-        return field_text(cell.field, value, alone=True)
-    return segments_text(cell.all_segments(), page, placed, fill)
+        if bare and not value:
+            # signed or dated by hand (`layout.prints_nothing`): an empty cell, as in PDF, Word and
+            # HTML. A roster date cell stays a text cell ("@", set with the grid): a date is
+            # stored as the text the user gave, never as an Excel date serial.
+            return ""
+        return field_text(cell.field, value, alone=True, sample=blank)
+    return segments_text(cell.all_segments(), page, placed, fill, blank)
 
 
-def field_text(field_: FormField, value, alone: bool, before: str = "") -> str:
-    """What a field shows: its value, its boxes, or the paper's blank (年 月 日, （签字）, a line)."""
+def field_text(field_: FormField, value, alone: bool, before: str = "", sample: bool = False) -> str:
+    """What a field shows: its value, its boxes, the blank form's ``sample`` (XXXX), or the
+    paper's blank (年 月 日, （签字）, a line)."""
     if field_.type in ("choice", "multi_choice"):
         joiner = "\n" if field_.layout == "vertical" else "　"
         if field_.numbered_options:  # the paper's own "1.职工医保□"
@@ -467,6 +471,8 @@ def field_text(field_: FormField, value, alone: bool, before: str = "") -> str:
     text = "" if value is None else str(value)
     if text:
         return text
+    if sample and field_.hint:  # the paper's sample (XXXX), on the blank form only, as in PDF, Word, HTML
+        return field_.hint
     if not alone and _label_says_it(field_, before):
         return SIGN_SPACE if field_.type in ("signature", "seal") else ""
     return layout.blank_text(field_) or ("" if alone else BLANK_LINE)
@@ -486,18 +492,19 @@ def box(checked: bool) -> str:
     return "☑" if checked else "□"
 
 
-def segments_text(segments: list[Segment], page, placed, fill) -> str:
+def segments_text(segments: list[Segment], page, placed, fill, blank: bool = False) -> str:
     """A sentence or line with fields inline, as one cell's text.
 
-    A gap separates a field from what follows unless that starts with
-    punctuation; a sentence ending in "。" ends the line.
+    A gap separates a field from what follows unless that reads on from it
+    (punctuation, the 号) of "(第XXXX号)": `layout.reads_on`); a sentence ending
+    in "。" ends the line. The ``blank`` form prints a field's sample (XXXX).
     """
     text = ""
     previous = None
     for segment in segments:
         if segment.field is not None:
             value = layout.cell_value(page, placed, segment.field)
-            piece = field_text(segment.field, value, alone=False, before=text)
+            piece = field_text(segment.field, value, alone=False, before=text, sample=blank)
         else:
             piece = fill(segment.text)
         if previous is not None and piece:
@@ -510,7 +517,7 @@ def segments_text(segments: list[Segment], page, placed, fill) -> str:
 def _joint(previous: Segment, text: str, piece: str) -> str:
     if text.endswith("。"):
         return "\n"
-    if previous.text is not None or previous.field.type == "checkbox" or piece.startswith(NO_GAP_BEFORE):
+    if previous.text is not None or previous.field.type == "checkbox" or layout.reads_on(piece):
         return ""
     return SEGMENT_GAP
 
@@ -697,7 +704,7 @@ class FormWriter:
         self.form = form
         self.edition = edition
         self.smap = sheet_map(form)
-        self.signed_beside = layout.signed_beside_label(form)  # once per form, not per filled page
+        self.bare = layout.bare_cells(form)  # once per form, not per filled page
         self.fill = edition.fill if edition is not None else _same
         source = options.get("template") or template_path(form, edition)
         raw = read_template(source) if source else template_bytes(form)
@@ -746,8 +753,11 @@ class FormWriter:
         sheet.cell(self.smap.title_row, 1).value = title
         number = self.edition.form_number(self.form.id) if self.edition else None
         sheet.title = sheet_title(number or title)
-        if number:  # the edition's 表7 / 附件7, printed top left like the seed (the grid keeps its cells)
-            sheet.oddHeader.left.text = number
+        heading = layout.heading(number, title, self.fill(self.form.subtitle))  # nothing said twice
+        if self.smap.subtitle_row and not heading.subtitle:  # the edition's title already ends in it
+            sheet.cell(self.smap.subtitle_row, 1).value = None
+        if heading.number:  # the edition's 表7 / 附件7, printed top left like the seed (the grid keeps its cells)
+            sheet.oddHeader.left.text = heading.number
             sheet.oddHeader.left.font = f"{BODY_FONT_NAME},Regular"
             sheet.oddHeader.left.size = BODY_SIZE
         workbook.properties.title = title
@@ -777,7 +787,7 @@ class FormWriter:
         pages = [page for per_record in record_pages for page in per_record]
         shape = geometry(base)
         for sheet, page in zip(sheets, pages):
-            written = put_values(sheet, self.form, page, self.smap, self.signed_beside, self.fill)
+            written = put_values(sheet, self.form, page, self.smap, self.bare, self.fill)
             grow_rows(sheet, written, shape)
             sheet.page_setup.fitToHeight = 1  # a filled sheet is one printed page, however tall its rows grew
 

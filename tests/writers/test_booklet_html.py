@@ -442,6 +442,23 @@ def test_forms_print_numbers_as_the_paper_does(edition_sites):
 
 
 @needs_builder
+def test_form_headings_and_lines_read_apart_as_printed(edition_sites):
+    """表5's date after "□关键信息 □非关键信息" reads apart from the last choice, as the PDF and
+    Word forms print it; the 单位变更样表 prints no 样表 above its caption "…（样表）" (seed 003)."""
+    _, site = edition_sites("wolong")
+    page = (site / "booklet.html").read_text(encoding="utf-8")
+    plain = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "□非关键信息　　年　　月　　日" in plain
+    assert "□非关键信息年" not in plain
+    assert '<p class="form-title">基本医疗保险参保单位信息变更登记表（样表）</p>' in page
+    assert '<span class="form-number">样表</span>' not in page
+    assert '<span class="form-number">表5</span>' in page
+    listing = html.unescape((site / "forms.html").read_text(encoding="utf-8"))
+    assert "基本医疗保险参保单位信息变更登记表（样表）" in listing and "样表 基本医疗保险" not in listing
+    assert "表5 基本医疗保险职工参保信息变更登记表" in listing
+
+
+@needs_builder
 def test_a_chart_that_draws_its_title_is_the_pages_only_visible_title(edition_sites):
     """henan-flowcharts: the chart draws the item's title; the heading stays in the outline
     (and for screen readers) but is not shown, so the title does not stand twice."""

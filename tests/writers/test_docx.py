@@ -120,10 +120,10 @@ def test_blank_form_prints_a_fields_sample_value_and_a_filled_one_does_not(lib, 
     writer = word.FormWriter(form, edition, docxtpl=docxtpl)
     writer.write(None, tmp_path / "blank.docx")
     blank = all_text(Document(str(tmp_path / "blank.docx")))
-    assert "转出地医疗保障经办机构名称：XXXXXXX" in blank and "(第XXXX" in blank, blank
+    assert "转出地医疗保障经办机构名称：XXXXXXX" in blank and "(第XXXX号)" in blank, blank  # no gap before 号)
     writer.write([Record(values={"voucher_number": "0042"})], tmp_path / "filled.docx")
     filled = all_text(Document(str(tmp_path / "filled.docx")))
-    assert "XXXX" not in filled and "(第0042" in filled
+    assert "XXXX" not in filled and "(第0042号)" in filled
 
 
 def test_no_second_signature_mark_where_the_words_already_ask_for_one(lib, tmp_path):
@@ -260,3 +260,21 @@ def test_table_grid_has_the_form_column_proportions(lib, tmp_path):
     widths = [int(c.get(qn("w:w"))) for c in grid]
     expected = [c / sum(form.columns) for c in form.columns]
     assert [round(w / sum(widths), 3) for w in widths] == [round(e, 3) for e in expected]
+
+
+def test_text_that_closes_a_fields_bracket_follows_it_without_a_gap(lib, tmp_path):
+    """表15's "（…□无业成年人等）" as the seed prints it (`layout.reads_on`); a label after a
+    field still stands apart."""
+    _, document = render(lib, "jumin-canbao-dengji-biao", None, tmp_path)
+    text = all_text(document)
+    assert "□无业成年人等）" in text, text
+
+
+def test_the_sample_form_prints_no_number_above_its_caption(lib, tmp_path):
+    """Wolong's 单位变更样表 is listed as 样表 but printed unnumbered under its caption
+    "…（样表）" (seed 003): no 样表 above the title, no second （样表） under it."""
+    _, document = render(lib, "danwei-xinxi-biangeng-yangbiao", None, tmp_path)
+    heading = [p.text for p in document.paragraphs[:3]]
+    assert heading == ["", "基本医疗保险参保单位信息变更登记表（样表）", ""], heading
+    _, numbered = render(lib, "guanxi-zhuanyi-lianxihan", None, tmp_path)
+    assert [p.text for p in numbered.paragraphs[:3]] == ["表9", "基本医疗保险关系转移接续联系函", "（样表）"]

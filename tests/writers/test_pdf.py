@@ -582,3 +582,26 @@ def test_glyph_programs_are_kept_for_the_next_batch(tmp_path, monkeypatch):
     assert second.flat == first.flat and second.subset(glyphs) == made
     monkeypatch.setenv("FORMGEN_CACHE", "off")
     assert pdf._programs_file(path, face) is None
+
+
+def test_a_sample_and_the_word_closing_its_bracket_print_tight(lib, wolong):
+    """表9's "(第XXXX号)" and "(第　)" read as the seed prints them: no gap between the sample
+    (or the blank) and the 号) or ) that closes its bracket, and they stay on one line
+    (`layout.reads_on`); the next label of a line still stands apart."""
+    form = form_of(lib, "guanxi-zhuanyi-lianxihan")
+    composer = pdf.FormWriter(form, wolong).composer
+    voucher = composer.line(form.footer[2], pdf.Slot(None)).atoms
+    assert [(a.kind, a.text, a.glue) for a in voucher[-3:]] == [("text", "XXXX", True), ("text", "号", True),
+                                                               ("text", ")", True)]
+    number = composer.line(form.header[0], pdf.Slot(None)).atoms
+    assert [(a.kind, a.glue) for a in number[-2:]] == [("blank", True), ("text", True)]
+    phone_and_date = composer.line(form.footer[1], pdf.Slot(None)).atoms
+    assert any(a.kind == "space" for a in phone_and_date)  # 联系电话：____　日期：
+
+
+def test_the_sample_form_prints_no_number_above_its_caption(lib, wolong, tmp_path):
+    """Wolong's 单位变更样表 is listed as 样表 but printed unnumbered under its caption
+    "…（样表）" (seed 003): no 样表 above the title, no second （样表） under it."""
+    text = text_of(written(lib, "danwei-xinxi-biangeng-yangbiao", None, tmp_path, wolong))
+    flat = re.sub(r"\s+", "", text)
+    assert flat.startswith("基本医疗保险参保单位信息变更登记表（样表）单位编码："), flat[:60]

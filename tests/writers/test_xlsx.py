@@ -423,3 +423,43 @@ def test_a_signature_right_of_a_label_that_asks_for_it_is_left_empty(lib, tmp_pa
     filled = written(lib, "zhigong-canbao-xinxi-biangeng-biao", [Record(values={"unit_handler": "王五"})],
                      tmp_path).worksheets[0]
     assert right_of(filled, "单位经办人（签章）").value == "王五"
+
+
+def test_a_roster_date_is_an_empty_text_cell_until_written(lib, tmp_path):
+    """表2's 参加工作时间 column prints no 年 月 日 on each row (`layout.prints_nothing`), as
+    in PDF, Word and HTML; the cell stays a text cell, and a date given is kept as written."""
+    sheet = built(lib, ROSTER, tmp_path)
+    first = find(sheet, "序号").row + 2
+    column = find(sheet, "参加工作时间").column
+    cells = [sheet.cell(first + i, column) for i in range(8)]
+    assert [c.value for c in cells] == [None] * 8
+    assert all(c.number_format == "@" for c in cells)
+    assert sum("年　　月　　日" in t for t in texts(sheet)) == 1  # the footer's 填报 date only
+    rows = [{"name": "甲", "work_start_date": "2001-07-01"}, {"name": "乙"}]
+    filled = written(lib, ROSTER, [Record(rows=rows)], tmp_path).worksheets[0]
+    assert [filled.cell(first + i, column).value for i in range(3)] == ["2001-07-01", None, None]
+
+
+def test_blank_letter_prints_the_papers_samples_tight_and_a_filled_one_its_values(lib, tmp_path):
+    """表9's "转出地医疗保障经办机构名称：XXXXXXX" and "(第XXXX号)": the paper's samples (field
+    hints) print on the blank form, as in PDF, Word and HTML, with no gap before the 号) that
+    closes the bracket (`layout.reads_on`); a filled letter prints its values instead."""
+    letter = "guanxi-zhuanyi-lianxihan"
+    blank = texts(written(lib, letter, None, tmp_path).worksheets[0])
+    assert "转出地医疗保障经办机构名称：XXXXXXX" in blank
+    assert "凭证号：(省份)(统筹区)(年份)(第XXXX号)" in blank, blank
+    filled = texts(written(lib, letter, [Record(values={"voucher_number": "0042"})], tmp_path).worksheets[0])
+    assert "凭证号：(省份)(统筹区)(年份)(第0042号)" in filled
+    assert not any("XXXX" in t for t in filled)
+
+
+def test_the_sample_form_prints_no_number_above_its_caption(lib, tmp_path):
+    """Wolong's 单位变更样表 is listed as 样表 but printed unnumbered under its caption
+    "…（样表）" (seed 003): no 样表 in the page header, no second （样表） under the title."""
+    wolong = lib.edition("wolong")
+    sheet = written(lib, "danwei-xinxi-biangeng-yangbiao", None, tmp_path, wolong).worksheets[0]
+    assert sheet["A1"].value == "基本医疗保险参保单位信息变更登记表（样表）"
+    assert not sheet.oddHeader.left.text
+    assert texts(sheet).count("（样表）") == 0
+    letter = written(lib, "guanxi-zhuanyi-lianxihan", None, tmp_path, wolong).worksheets[0]
+    assert letter.oddHeader.left.text == "表9" and "（样表）" in texts(letter)
