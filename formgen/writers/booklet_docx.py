@@ -889,7 +889,7 @@ def define_styles(document, text_width_mm: float) -> None:
     styles = document.styles
     set_doc_defaults(document)
     paragraph_style(styles, "Normal", BODY_FONT, BODY_SIZE)
-    paragraph_style(styles, "Heading 1", HEADING_FONT, 16, before=0, after=12, align="center",
+    paragraph_style(styles, "Heading 1", HEADING_FONT, 16, before=12, after=12, align="center",
                     keep=True, outline=0)
     paragraph_style(styles, "Heading 2", HEADING_FONT, 15, before=6, after=10, align="center",
                     keep=True, outline=1)

@@ -601,3 +601,14 @@ def test_table_header_lines_fit_their_cells(edition_docx):
                     assert len(line) * size_pt * 25.4 / 72 <= width_mm - 3.0, (line, round(width_mm, 1))
                     checked += 1
     assert checked
+
+
+def test_a_group_heading_stands_apart_from_the_table_before_it(edition_docx):
+    """In the catalog a group's heading follows the last group's table on the same page."""
+    _, path = edition_docx("henan-2024")
+    document = Document(str(path))
+    body = list(document.element.body)
+    after_table = [e for prev, e in zip(body, body[1:])
+                   if prev.tag == qn("w:tbl") and e.tag == qn("w:p") and paragraph_style(e) == "Heading1"]
+    assert after_table
+    assert document.styles["Heading 1"].paragraph_format.space_before.pt >= 6
