@@ -7,18 +7,11 @@ these tests skip where they are absent (CI may clone elsewhere); the environment
 variable FORMGEN_SEEDS names another seeds folder.
 """
 import importlib.util
-import os
-from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS as DEFAULT_SEEDS
+from conftest import COVERAGE_TOOL, SEED_OF, SEEDS, seed_file
 from formgen.export import edition_markdown
-
-# FORMGEN_SEEDS points elsewhere, e.g. from a git worktree that is not beside ../shared
-SEEDS = Path(os.environ.get("FORMGEN_SEEDS", DEFAULT_SEEDS))
-TOOL = SEEDS.parent / "tools" / "seed_coverage.py"
-SEED_OF = {"henan-flowcharts": "000", "henan-2024": "001", "puyang": "002", "wolong": "003", "yunnan": "004"}
 
 # Where an export cannot reach 97% the reason is not missing content but the seed's
 # layout, which the model cannot express yet (see docs/data-model.md, `reading:`).
@@ -32,9 +25,9 @@ FLOOR = {"henan-flowcharts": 97.0, "henan-2024": 98.0, "puyang": 96.8, "wolong":
 
 @pytest.fixture(scope="module")
 def tool():
-    if not SEEDS.is_dir() or not TOOL.is_file():
+    if not SEEDS.is_dir() or not COVERAGE_TOOL.is_file():
         pytest.skip(f"seeds or coverage tool not found beside the repository ({SEEDS.parent})")
-    spec = importlib.util.spec_from_file_location("seed_coverage", TOOL)
+    spec = importlib.util.spec_from_file_location("seed_coverage", COVERAGE_TOOL)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -42,8 +35,7 @@ def tool():
 
 def coverage(tool, library, edition_id) -> tuple[float, list[str]]:
     """Share of the seed's 6-grams in the export, and the seed's clauses under 80%."""
-    seed_path = next(SEEDS.glob(f"{SEED_OF[edition_id]}_*.txt"))
-    raw_seed = tool.seed_text(str(seed_path))
+    raw_seed = tool.seed_text(str(seed_file(edition_id)))
     have = tool.grams(tool.normalize(edition_markdown(library, library.edition(edition_id))), 6)
     want = tool.grams(tool.normalize(raw_seed), 6)
     clauses = {tool.normalize(c) for c in raw_seed.replace("；", "\n").replace("。", "\n").splitlines()}

@@ -1,7 +1,5 @@
 """The Word booklet writer: open the .docx it writes and check what a reader and Word would see."""
 import re
-import subprocess
-import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -20,12 +18,11 @@ from formgen.booklet import (
     Part,
     Table,
 )
+from conftest import COVERAGE_GOAL, EDITIONS, needs_seeds, seed_coverage
 from formgen.errors import RenderError
 from formgen.writers.booklet_docx import BookletWriter, bookmark_name
 
 ROOT = Path(__file__).resolve().parents[2]
-EDITIONS = ("henan-2024", "henan-flowcharts", "puyang", "wolong", "yunnan")
-SEED_OF = {"henan-flowcharts": "000_", "henan-2024": "001_", "puyang": "002_", "wolong": "003_", "yunnan": "004_"}
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 WPS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
 
@@ -364,14 +361,6 @@ def test_charts_are_editable_drawingml_groups_with_real_text(library, tmp_path):
 # --------------------------------------------------------------------------
 # The built-in editions, through the booklet builder
 # --------------------------------------------------------------------------
-def seeds_dir() -> Path | None:
-    # beside the repository (as in CI), or beside the folder of worktrees
-    for candidate in (ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds"):
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 def build(library, edition_id):
     from formgen.booklet import build_booklet
 
@@ -511,12 +500,6 @@ def test_builtin_edition_loses_no_text(edition_docx, edition_id):
     assert missing == []
 
 
-def coverage(tool: Path, seed: Path, output: Path) -> tuple[float, str]:
-    result = subprocess.run([sys.executable, str(tool), str(seed), str(output)], capture_output=True,
-                            text=True, check=True)
-    return float(re.search(r"coverage: ([\d.]+)%", result.stdout.splitlines()[-1]).group(1)), result.stdout
-
-
 def model_reading(booklet) -> str:
     """The model's own text in reading order (charts through flows.reading_order): what any writer can reach."""
     from formgen.flows import reading_order
@@ -536,21 +519,17 @@ def model_reading(booklet) -> str:
     return "\n".join(lines)
 
 
+@needs_seeds
 @pytest.mark.parametrize("edition_id", EDITIONS)
 def test_builtin_edition_covers_its_seed(edition_docx, edition_id, tmp_path):
     """97% of the seed, or at least all the booklet model carries (a shortfall there is the builder's)."""
-    seeds = seeds_dir()
-    if seeds is None:
-        pytest.skip("../shared/seeds is not here")
-    seed = next(seeds.glob(f"{SEED_OF[edition_id]}*.txt"))
-    tool = seeds.parent / "tools" / "seed_coverage.py"
     booklet, path = edition_docx(edition_id)
-    share, report = coverage(tool, seed, path)
+    share, report = seed_coverage(edition_id, path)
     model = tmp_path / "model.txt"
     model.write_text(model_reading(booklet), encoding="utf-8")
-    ceiling, _ = coverage(tool, seed, model)
-    assert share >= min(97.0, ceiling), report[-2000:]
-    if share < 97.0:
+    ceiling, _ = seed_coverage(edition_id, model)
+    assert share >= min(COVERAGE_GOAL, ceiling), report[-2000:]
+    if share < COVERAGE_GOAL:
         warnings.warn(f"{edition_id}: the Word booklet covers {share}% of its seed; the booklet model "
                       f"itself only {ceiling}% (see `seed_coverage.py` for what is missing)")
 

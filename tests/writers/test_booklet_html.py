@@ -4,7 +4,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import warnings
 import zipfile
 from html.parser import HTMLParser
@@ -13,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from conftest import COVERAGE_GOAL, EDITIONS, needs_seeds, seed_coverage
 from formgen.booklet import (Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table,
                              build_booklet)
 from formgen.errors import InputError
@@ -22,14 +22,7 @@ from formgen.writers import FORM_FORMATS
 from formgen.writers.booklet_html import BookletWriter
 
 ROOT = Path(__file__).resolve().parents[2]
-# ../shared beside the repository (or beside the worktrees folder, when run from a git worktree)
-SHARED = next((p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "seeds").is_dir()),
-              ROOT.parent / "shared")
-SEEDS = SHARED / "seeds"
-EDITIONS = ["henan-2024", "henan-flowcharts", "puyang", "wolong", "yunnan"]
-SEED_OF = {"henan-flowcharts": "000", "henan-2024": "001", "puyang": "002", "wolong": "003", "yunnan": "004"}
 EXTERNAL = ("http:", "https:", "tel:", "mailto:")
-COVERAGE_GOAL = 97.0  # issue 4
 # What the site reaches today (a ratchet: raise these as the gaps close).  The shortfall
 # is where texts meet: the flattened seeds interleave flowchart labels into neighbouring
 # text and read chart boxes in their own order (formgen.charts / flows.reading_order
@@ -368,18 +361,14 @@ def test_edition_site_links_resolve_and_index_lists_every_item(edition_sites, ed
 
 
 @needs_builder
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not present")
+@needs_seeds
 @pytest.mark.parametrize("edition_id", EDITIONS)
 def test_edition_site_covers_its_seed(edition_sites, edition_id):
     _, site = edition_sites(edition_id)
-    seed = next(SEEDS.glob(f"{SEED_OF[edition_id]}_*.txt"))
-    tool = SHARED / "tools" / "seed_coverage.py"
-    out = subprocess.run([sys.executable, str(tool), str(seed), str(site), "--show", "30"],
-                         capture_output=True, text=True, check=True).stdout
-    share = float(re.search(r"coverage: ([\d.]+)%", out).group(1))
-    assert share >= COVERAGE_FLOOR[edition_id], out
+    share, report = seed_coverage(edition_id, site, "--show", "30")
+    assert share >= COVERAGE_FLOOR[edition_id], report
     if share < COVERAGE_GOAL:
-        warnings.warn(f"{edition_id}: HTML covers {share}% of its seed, short of {COVERAGE_GOAL}%:\n{out}")
+        warnings.warn(f"{edition_id}: HTML covers {share}% of its seed, short of {COVERAGE_GOAL}%:\n{report}")
 
 
 # --------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,9 @@ from formgen.writers import booklet_writer
 from formgen.writers import booklet_pdf
 from formgen.writers.booklet_pdf import BookletWriter
 
+from conftest import COVERAGE_GOAL, EDITIONS, needs_seeds, seed_coverage
+
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds")
-              if p.is_dir()), None)
-COVERAGE_TOOL = SEEDS.parent / "tools" / "seed_coverage.py" if SEEDS else None
-SEED_OF = {"henan-flowcharts": "000", "henan-2024": "001", "puyang": "002", "wolong": "003", "yunnan": "004"}
-EDITIONS = list(SEED_OF)
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 
 
@@ -283,30 +279,22 @@ SHORT_OF_TARGET = {  # edition: why its PDF stays under 97% (measured 2026-11-23
 }
 
 
-def seed_coverage(built, edition) -> tuple[float, str]:
-    seed = next(SEEDS.glob(f"{SEED_OF[edition]}_*.txt"))
-    result = subprocess.run([sys.executable, str(COVERAGE_TOOL), str(seed), str(built[edition][1])],
-                            capture_output=True, text=True, check=True).stdout
-    return float(re.search(r"coverage: ([\d.]+)%", result).group(1)), result
-
-
-needs_seeds = pytest.mark.skipif(SEEDS is None or not shutil.which("pdftotext"), reason="seeds or poppler absent")
-
-
 @needs_seeds
+@needs_poppler  # the checker reads the PDF with pdftotext
 @pytest.mark.parametrize("edition", EDITIONS)
 def test_seed_coverage_floor(built, edition):
-    share, report = seed_coverage(built, edition)
+    share, report = seed_coverage(edition, built[edition][1])
     assert share >= COVERAGE_FLOOR[edition], report
 
 
 @needs_seeds
+@needs_poppler
 @pytest.mark.parametrize("edition", [
     pytest.param(e, marks=pytest.mark.xfail(reason=SHORT_OF_TARGET[e], strict=True)) if e in SHORT_OF_TARGET
     else e for e in EDITIONS])
 def test_seed_coverage_target(built, edition):
-    share, report = seed_coverage(built, edition)
-    assert share >= 97.0, report
+    share, report = seed_coverage(edition, built[edition][1])
+    assert share >= COVERAGE_GOAL, report
 
 
 @needs_poppler

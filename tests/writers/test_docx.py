@@ -6,24 +6,15 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
+from conftest import form_of
 from formgen.errors import TemplateError
 from formgen.layout import Record
-from formgen.library import load_library
 from formgen.writers import docx as word
 
 FORMS = ["henan-yidi-jiuyi-beian-biao", "zhigong-canbao-dengji-biao", "yn-danwei-canbao-xinxi-dengji"]
 HOSTILE = "A&B <c> \"d\" 'e' {{ 7*7 }}"
 
 
-@pytest.fixture(scope="module")
-def lib():
-    return load_library()
-
-
-def form_of(lib, form_id):
-    if form_id not in lib.forms:
-        pytest.skip(f"form {form_id} not in the data (yet)")
-    return lib.forms[form_id]
 
 
 def all_text(document) -> str:
@@ -43,24 +34,24 @@ def cell_texts(tables) -> list[str]:
     return texts
 
 
-def render(lib, form_id, records, tmp_path, edition="wolong"):
-    form = form_of(lib, form_id)
-    ed = lib.edition(edition) if edition else None
+def render(library, form_id, records, tmp_path, edition="wolong"):
+    form = form_of(library, form_id)
+    ed = library.edition(edition) if edition else None
     target = tmp_path / f"{form_id}.docx"
     word.FormWriter(form, ed).write(records, target)
     return form, Document(str(target))
 
 
 @pytest.mark.parametrize("form_id", FORMS)
-def test_built_template_passes_its_check(lib, tmp_path, form_id):
-    form = form_of(lib, form_id)
+def test_built_template_passes_its_check(library, tmp_path, form_id):
+    form = form_of(library, form_id)
     target = tmp_path / "t.docx"
     word.build_template(form, target)
     assert word.check_template(form, target) == []
 
 
-def test_check_finds_unknown_missing_and_split_tags(lib, tmp_path):
-    form = form_of(lib, "henan-yidi-jiuyi-beian-biao")
+def test_check_finds_unknown_missing_and_split_tags(library, tmp_path):
+    form = form_of(library, "henan-yidi-jiuyi-beian-biao")
     target = tmp_path / "t.docx"
     word.build_template(form, target)
     document = Document(str(target))
@@ -79,8 +70,8 @@ def test_check_finds_unknown_missing_and_split_tags(lib, tmp_path):
         word.FormWriter(form, None, template=target)
 
 
-def test_blank_form_has_title_labels_boxes_and_fonts(lib, tmp_path):
-    form, document = render(lib, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
+def test_blank_form_has_title_labels_boxes_and_fonts(library, tmp_path):
+    form, document = render(library, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
     text = all_text(document)
     assert "河南省异地就医登记备案表" in text
     assert "表7" in text
@@ -102,21 +93,21 @@ def test_blank_form_has_title_labels_boxes_and_fonts(lib, tmp_path):
     assert abs(section.page_width.mm - 210) < 1 and abs(section.page_height.mm - 297) < 1
 
 
-def test_blank_form_numbers_its_hints_and_roster_rows_as_the_paper(lib, tmp_path):
-    _, document = render(lib, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
+def test_blank_form_numbers_its_hints_and_roster_rows_as_the_paper(library, tmp_path):
+    _, document = render(library, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
     text = all_text(document)
     assert "\n1.异地就医备案时" in text and "\n6.未按规定办理备案手续" in text  # 温馨提示, numbers as text
-    form, roster = render(lib, "zhigong-canbao-dengji-biao", None, tmp_path)
+    form, roster = render(library, "zhigong-canbao-dengji-biao", None, tmp_path)
     column = [row.cells[0].text for row in roster.tables[0].rows]
     slots = form.repeat_row().repeat
     assert [str(n) for n in range(1, slots + 1)] == column[-slots:]  # 序号 on every blank row
 
 
 @pytest.mark.parametrize("docxtpl", [False, True])
-def test_blank_form_prints_a_fields_sample_value_and_a_filled_one_does_not(lib, tmp_path, docxtpl):
+def test_blank_form_prints_a_fields_sample_value_and_a_filled_one_does_not(library, tmp_path, docxtpl):
     """表9's "转出地医疗保障经办机构名称：XXXXXXX" and "(第XXXX号)": the paper's sample values
     (field hints) print on the blank form, as in the PDF and HTML; a filled letter prints its values."""
-    form, edition = form_of(lib, "guanxi-zhuanyi-lianxihan"), lib.edition("wolong")
+    form, edition = form_of(library, "guanxi-zhuanyi-lianxihan"), library.edition("wolong")
     writer = word.FormWriter(form, edition, docxtpl=docxtpl)
     writer.write(None, tmp_path / "blank.docx")
     blank = all_text(Document(str(tmp_path / "blank.docx")))
@@ -126,43 +117,43 @@ def test_blank_form_prints_a_fields_sample_value_and_a_filled_one_does_not(lib, 
     assert "XXXX" not in filled and "(第0042号)" in filled
 
 
-def test_no_second_signature_mark_where_the_words_already_ask_for_one(lib, tmp_path):
+def test_no_second_signature_mark_where_the_words_already_ask_for_one(library, tmp_path):
     """A roster's 签字 column, and the cells right of "单位经办人（签章）" and 表7's "签名", are the
     place to sign: empty, as on paper (the PDF and HTML forms leave them empty too)."""
-    _, changes = render(lib, "zhigong-canbao-xinxi-biangeng-biao", None, tmp_path)
+    _, changes = render(library, "zhigong-canbao-xinxi-biangeng-biao", None, tmp_path)
     cells = cell_texts(changes.tables)
     assert "（签字）" not in cells and "（盖章）" not in cells, cells
     assert cells[cells.index("单位经办人（签章）") + 1] == ""
-    _, yidi = render(lib, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
+    _, yidi = render(library, "henan-yidi-jiuyi-beian-biao", None, tmp_path)
     assert "（签字）" not in all_text(yidi)
 
 
-def test_a_date_prints_the_furniture_its_paper_prints(lib, tmp_path):
+def test_a_date_prints_the_furniture_its_paper_prints(library, tmp_path):
     """表15's 出生日期 cell reads 年 月 (no 日) on the blank form, as the paper does."""
-    _, jumin = render(lib, "jumin-canbao-dengji-biao", None, tmp_path)
+    _, jumin = render(library, "jumin-canbao-dengji-biao", None, tmp_path)
     cells = cell_texts(jumin.tables)
     assert cells[cells.index("出生日期") + 1].split() == ["年", "月"], cells
 
 
-def test_filled_values_appear_literally_and_choice_is_ticked(lib, tmp_path):
+def test_filled_values_appear_literally_and_choice_is_ticked(library, tmp_path):
     values = {"name": "张三丰", "insured_address": HOSTILE, "insurance_type": "城乡居民医保"}
-    form, document = render(lib, "henan-yidi-jiuyi-beian-biao", [Record(values=values)], tmp_path)
+    form, document = render(library, "henan-yidi-jiuyi-beian-biao", [Record(values=values)], tmp_path)
     text = all_text(document)
     assert "张三丰" in text
     assert HOSTILE in text  # escaped in the XML, literal in Word; never evaluated to 49
     assert "2.城乡居民医保☑" in text and "1.职工医保□" in text
 
 
-def test_blank_without_edition_keeps_form_title(lib, tmp_path):
-    _, document = render(lib, "yn-danwei-canbao-xinxi-dengji", None, tmp_path, edition=None)
-    assert lib.forms["yn-danwei-canbao-xinxi-dengji"].title in all_text(document)
+def test_blank_without_edition_keeps_form_title(library, tmp_path):
+    _, document = render(library, "yn-danwei-canbao-xinxi-dengji", None, tmp_path, edition=None)
+    assert library.forms["yn-danwei-canbao-xinxi-dengji"].title in all_text(document)
 
 
-def test_roster_of_twenty_fills_three_landscape_pages(lib, tmp_path):
+def test_roster_of_twenty_fills_three_landscape_pages(library, tmp_path):
     people = [{"name": f"职工{i}", "id_number": "41130219900101001X", "change_add": i % 2 == 0}
               for i in range(1, 21)]
     record = Record(values={"unit_name": HOSTILE}, rows=people)
-    _, document = render(lib, "zhigong-canbao-dengji-biao", [record], tmp_path)
+    _, document = render(library, "zhigong-canbao-dengji-biao", [record], tmp_path)
     assert len(document.tables) == 3
     breaks = document.element.body.findall(".//" + qn("w:pageBreakBefore"))
     assert len(breaks) == 2
@@ -175,9 +166,9 @@ def test_roster_of_twenty_fills_three_landscape_pages(lib, tmp_path):
     assert section.page_width > section.page_height
 
 
-def test_several_records_in_one_file(lib, tmp_path):
+def test_several_records_in_one_file(library, tmp_path):
     records = [Record(values={"name": "甲"}), Record(values={"name": "乙"})]
-    _, document = render(lib, "henan-yidi-jiuyi-beian-biao", records, tmp_path)
+    _, document = render(library, "henan-yidi-jiuyi-beian-biao", records, tmp_path)
     assert len(document.tables) >= 2
     text = all_text(document)
     assert text.index("甲") < text.index("乙")
@@ -199,8 +190,8 @@ def body_xml(path) -> str:
                                            rows=[{"name": f"职工{i}", "change_add": i % 3 == 0} for i in range(11)]),
                                     Record(values={"unit_name": "乙"}, rows=[{"name": "丙"}])]),
 ])
-def test_compiled_template_writes_what_docxtpl_writes(lib, tmp_path, form_id, records):
-    form, edition = form_of(lib, form_id), lib.edition("wolong")
+def test_compiled_template_writes_what_docxtpl_writes(library, tmp_path, form_id, records):
+    form, edition = form_of(library, form_id), library.edition("wolong")
     fast, slow = word.FormWriter(form, edition), word.FormWriter(form, edition, docxtpl=True)
     assert fast.compiled is not None and slow.compiled is None
     fast.write(records, tmp_path / "fast.docx")
@@ -215,8 +206,8 @@ def test_compiled_template_writes_what_docxtpl_writes(lib, tmp_path, form_id, re
         body_xml(tmp_path / "slow.docx").count("<w:p>") + body_xml(tmp_path / "slow.docx").count("<w:p ")
 
 
-def test_templates_with_blocks_fall_back_to_docxtpl(lib, tmp_path):
-    form = form_of(lib, "henan-yidi-jiuyi-beian-biao")
+def test_templates_with_blocks_fall_back_to_docxtpl(library, tmp_path):
+    form = form_of(library, "henan-yidi-jiuyi-beian-biao")
     target = tmp_path / "t.docx"
     word.build_template(form, target)
     document = Document(str(target))
@@ -228,9 +219,9 @@ def test_templates_with_blocks_fall_back_to_docxtpl(lib, tmp_path):
     assert "有姓名" in all_text(Document(str(tmp_path / "out.docx")))
 
 
-def test_edition_placeholders_are_filled_in_all_static_text(lib, tmp_path):
-    form = form_of(lib, "henan-yidi-jiuyi-beian-biao")
-    edition = lib.edition("wolong")
+def test_edition_placeholders_are_filled_in_all_static_text(library, tmp_path):
+    form = form_of(library, "henan-yidi-jiuyi-beian-biao")
+    edition = library.edition("wolong")
     target = tmp_path / "t.docx"
     word.build_template(form, target)
     document = Document(str(target))
@@ -251,9 +242,9 @@ def test_edition_placeholders_are_filled_in_all_static_text(lib, tmp_path):
         edition.edition.placeholders = original
 
 
-def test_table_grid_has_the_form_column_proportions(lib, tmp_path):
+def test_table_grid_has_the_form_column_proportions(library, tmp_path):
     """LibreOffice lays a table out by its grid columns, not the cells' widths."""
-    form = form_of(lib, "zhigong-canbao-dengji-biao")
+    form = form_of(library, "zhigong-canbao-dengji-biao")
     target = tmp_path / "t.docx"
     word.build_template(form, target)
     grid = Document(str(target)).tables[0]._tbl.tblGrid.findall(qn("w:gridCol"))
@@ -262,19 +253,19 @@ def test_table_grid_has_the_form_column_proportions(lib, tmp_path):
     assert [round(w / sum(widths), 3) for w in widths] == [round(e, 3) for e in expected]
 
 
-def test_text_that_closes_a_fields_bracket_follows_it_without_a_gap(lib, tmp_path):
+def test_text_that_closes_a_fields_bracket_follows_it_without_a_gap(library, tmp_path):
     """表15's "（…□无业成年人等）" as the seed prints it (`layout.reads_on`); a label after a
     field still stands apart."""
-    _, document = render(lib, "jumin-canbao-dengji-biao", None, tmp_path)
+    _, document = render(library, "jumin-canbao-dengji-biao", None, tmp_path)
     text = all_text(document)
     assert "□无业成年人等）" in text, text
 
 
-def test_the_sample_form_prints_no_number_above_its_caption(lib, tmp_path):
+def test_the_sample_form_prints_no_number_above_its_caption(library, tmp_path):
     """Wolong's 单位变更样表 is listed as 样表 but printed unnumbered under its caption
     "…（样表）" (seed 003): no 样表 above the title, no second （样表） under it."""
-    _, document = render(lib, "danwei-xinxi-biangeng-yangbiao", None, tmp_path)
+    _, document = render(library, "danwei-xinxi-biangeng-yangbiao", None, tmp_path)
     heading = [p.text for p in document.paragraphs[:3]]
     assert heading == ["", "基本医疗保险参保单位信息变更登记表（样表）", ""], heading
-    _, numbered = render(lib, "guanxi-zhuanyi-lianxihan", None, tmp_path)
+    _, numbered = render(library, "guanxi-zhuanyi-lianxihan", None, tmp_path)
     assert [p.text for p in numbered.paragraphs[:3]] == ["表9", "基本医疗保险关系转移接续联系函", "（样表）"]

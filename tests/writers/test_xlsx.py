@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from conftest import form_of
 from formgen.errors import RenderError, TemplateError
 from formgen.layout import Record
 from formgen.writers import xlsx
@@ -20,27 +21,17 @@ YN_DANWEI = "yn-danwei-canbao-xinxi-dengji"  # 附件1
 ID_WITH_ZEROS_AND_X = "00000019900101123X"
 
 
-@pytest.fixture(scope="module")
-def lib():
-    from formgen.library import load_library
-    return load_library()
 
 
-def form_of(lib, form_id):
-    if form_id not in lib.forms:
-        pytest.skip(f"form {form_id} does not load right now")
-    return lib.forms[form_id]
-
-
-def built(lib, form_id, tmp_path):
+def built(library, form_id, tmp_path):
     target = tmp_path / f"{form_id}.xlsx"
-    xlsx.build_template(form_of(lib, form_id), target)
+    xlsx.build_template(form_of(library, form_id), target)
     return load_workbook(target).worksheets[0]
 
 
-def written(lib, form_id, records, tmp_path, edition=None, **options):
+def written(library, form_id, records, tmp_path, edition=None, **options):
     target = tmp_path / "out.xlsx"
-    xlsx.FormWriter(form_of(lib, form_id), edition, **options).write(records, target)
+    xlsx.FormWriter(form_of(library, form_id), edition, **options).write(records, target)
     return load_workbook(target)
 
 
@@ -74,9 +65,9 @@ def has_full_border(cell):
 # --------------------------------------------------------------------------
 # Templates
 # --------------------------------------------------------------------------
-def test_roster_template_reproduces_the_form(lib, tmp_path):
-    sheet = built(lib, ROSTER, tmp_path)
-    width = len(form_of(lib, ROSTER).columns)
+def test_roster_template_reproduces_the_form(library, tmp_path):
+    sheet = built(library, ROSTER, tmp_path)
+    width = len(form_of(library, ROSTER).columns)
     assert sheet["A1"].value == "职工基本医疗保险参保登记表"
     assert sheet["A1"].font.name == "黑体" and sheet["A1"].font.b
     merged = {str(r) for r in sheet.merged_cells.ranges}
@@ -92,8 +83,8 @@ def test_roster_template_reproduces_the_form(lib, tmp_path):
     assert sheet.cell(number.row, 2).font.name == "宋体"
 
 
-def test_roster_template_grid_borders_counters_and_formats(lib, tmp_path):
-    sheet = built(lib, ROSTER, tmp_path)
+def test_roster_template_grid_borders_counters_and_formats(library, tmp_path):
+    sheet = built(library, ROSTER, tmp_path)
     number = find(sheet, "序号")
     first = number.row + 2
     assert [sheet.cell(first + i, 1).value for i in range(8)] == [str(n) for n in range(1, 9)]
@@ -121,8 +112,8 @@ def outline_sides(sheet, cell):
     return ["top", "bottom", "left", "right"]
 
 
-def test_roster_template_print_setup(lib, tmp_path):
-    sheet = built(lib, ROSTER, tmp_path)
+def test_roster_template_print_setup(library, tmp_path):
+    sheet = built(library, ROSTER, tmp_path)
     setup = sheet.page_setup
     assert int(setup.paperSize) == 9
     assert setup.orientation == "landscape"
@@ -134,16 +125,16 @@ def test_roster_template_print_setup(lib, tmp_path):
     assert sheet.page_margins.left <= 0.3
 
 
-def test_template_protects_labels_and_opens_value_cells(lib, tmp_path):
-    sheet = built(lib, YIDI, tmp_path)
+def test_template_protects_labels_and_opens_value_cells(library, tmp_path):
+    sheet = built(library, YIDI, tmp_path)
     assert sheet.protection.sheet and not sheet.protection.password
     assert find(sheet, "姓名").protection.locked
     assert not right_of(sheet, "姓名").protection.locked
     assert not right_of(sheet, "身份证件号码").protection.locked
 
 
-def test_template_choice_lists_and_text_cells(lib, tmp_path):
-    sheet = built(lib, YIDI, tmp_path)
+def test_template_choice_lists_and_text_cells(library, tmp_path):
+    sheet = built(library, YIDI, tmp_path)
     assert sheet.page_setup.orientation == "portrait"
     insurance = right_of(sheet, "险种")
     assert insurance.value == "1.职工医保□\n2.城乡居民医保□"  # numbered, vertical: one option per line
@@ -157,8 +148,8 @@ def test_template_choice_lists_and_text_cells(lib, tmp_path):
     assert any("年　　月　　日" in t for t in texts(sheet))
 
 
-def test_template_yunnan_unit_form(lib, tmp_path):
-    sheet = built(lib, YN_DANWEI, tmp_path)
+def test_template_yunnan_unit_form(library, tmp_path):
+    sheet = built(library, YN_DANWEI, tmp_path)
     assert sheet["A1"].value == "基本医疗保险单位参保信息登记表"
     assert right_of(sheet, "现统一社会信用登记证").number_format == "@"
     legal = find(sheet, "法定代表人（负责人）")
@@ -198,8 +189,8 @@ def yidi_record():
     })
 
 
-def test_filled_values_are_exact_text(lib, tmp_path):
-    book = written(lib, YIDI, [yidi_record()], tmp_path)
+def test_filled_values_are_exact_text(library, tmp_path):
+    book = written(library, YIDI, [yidi_record()], tmp_path)
     sheet = book.worksheets[0]
     assert len(book.worksheets) == 1
     expected = {
@@ -218,8 +209,8 @@ def test_filled_values_are_exact_text(lib, tmp_path):
     assert right_of(sheet, "填表日期").value == "2024-05-01"
 
 
-def test_no_formula_reaches_the_file(lib, tmp_path):
-    xlsx.FormWriter(form_of(lib, YIDI), None).write([yidi_record()], tmp_path / "f.xlsx")
+def test_no_formula_reaches_the_file(library, tmp_path):
+    xlsx.FormWriter(form_of(library, YIDI), None).write([yidi_record()], tmp_path / "f.xlsx")
     with zipfile.ZipFile(tmp_path / "f.xlsx") as archive:
         sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert "<f>" not in sheet_xml and "<f " not in sheet_xml
@@ -229,11 +220,11 @@ def test_no_formula_reaches_the_file(lib, tmp_path):
     assert right_of(values_only, "姓名").value == "=1+1"
 
 
-def test_long_value_makes_its_row_taller(lib, tmp_path):
-    blank = written(lib, YIDI, None, tmp_path).worksheets[0]
+def test_long_value_makes_its_row_taller(library, tmp_path):
+    blank = written(library, YIDI, None, tmp_path).worksheets[0]
     row = find(blank, "参保地联系地址").row
     record = Record(values={"insured_address": "河南省南阳市卧龙区某某街道某某社区某某路" * 4})
-    filled = written(lib, YIDI, [record], tmp_path).worksheets[0]
+    filled = written(library, YIDI, [record], tmp_path).worksheets[0]
     assert filled.row_dimensions[row].height > blank.row_dimensions[row].height
     assert right_of(filled, "参保地联系地址").alignment.wrap_text
 
@@ -243,9 +234,9 @@ def people(count):
              "mobile": f"138{n:08d}"} for n in range(1, count + 1)]
 
 
-def test_roster_continues_over_sheets(lib, tmp_path):
+def test_roster_continues_over_sheets(library, tmp_path):
     record = Record(values={"unit_name": "某某有限公司", "flexible_employment": True}, rows=people(20))
-    book = written(lib, ROSTER, [record], tmp_path)
+    book = written(library, ROSTER, [record], tmp_path)
     assert book.sheetnames == ["第1页", "第2页", "第3页"]
     numbers, names = [], []
     for sheet in book.worksheets:
@@ -266,9 +257,9 @@ def test_roster_continues_over_sheets(lib, tmp_path):
     assert [last.cell(first + i, add_col).value for i in range(4)] == ["☑", "□", "☑", "□"]
 
 
-def test_roster_copies_keep_merges_styles_and_settings(lib, tmp_path):
+def test_roster_copies_keep_merges_styles_and_settings(library, tmp_path):
     record = Record(rows=people(9))
-    book = written(lib, ROSTER, [record], tmp_path)
+    book = written(library, ROSTER, [record], tmp_path)
     one, two = book.worksheets
     assert {str(r) for r in one.merged_cells.ranges} == {str(r) for r in two.merged_cells.ranges}
     assert two.protection.sheet
@@ -281,20 +272,20 @@ def test_roster_copies_keep_merges_styles_and_settings(lib, tmp_path):
     assert has_full_border(id_cell) and not id_cell.protection.locked
 
 
-def test_several_records_give_sheets_in_order(lib, tmp_path):
+def test_several_records_give_sheets_in_order(library, tmp_path):
     records = [Record(values={"name": "甲"}), Record(values={"name": "乙"})]
-    book = written(lib, YIDI, records, tmp_path)
+    book = written(library, YIDI, records, tmp_path)
     assert book.sheetnames == ["记录1", "记录2"]
     assert [right_of(s, "姓名").value for s in book.worksheets] == ["甲", "乙"]
     lists = [len(s.data_validations.dataValidation) for s in book.worksheets]
     assert lists[0] == lists[1] > 0
     rosters = [Record(rows=people(9)), Record(rows=people(2))]
-    assert written(lib, ROSTER, rosters, tmp_path).sheetnames == ["记录1-第1页", "记录1-第2页", "记录2"]
+    assert written(library, ROSTER, rosters, tmp_path).sheetnames == ["记录1-第1页", "记录1-第2页", "记录2"]
 
 
-def test_blank_write_applies_the_edition(lib, tmp_path):
-    form = form_of(lib, "yn-zhigong-canbao-renyuan-biandong")
-    edition = lib.edition("yunnan")
+def test_blank_write_applies_the_edition(library, tmp_path):
+    form = form_of(library, "yn-zhigong-canbao-renyuan-biandong")
+    edition = library.edition("yunnan")
     edition.edition = edition.edition.model_copy(update={"placeholders": {"XX": "昆明市"}})
     target = tmp_path / "blank.xlsx"
     xlsx.FormWriter(form, edition).write(None, target)
@@ -306,22 +297,22 @@ def test_blank_write_applies_the_edition(lib, tmp_path):
     assert book.properties.creator == edition.edition.bureau
 
 
-def test_control_character_is_refused(lib, tmp_path):
+def test_control_character_is_refused(library, tmp_path):
     with pytest.raises(RenderError, match="control character"):
-        written(lib, YIDI, [Record(values={"name": "张\x01三"})], tmp_path)
+        written(library, YIDI, [Record(values={"name": "张\x01三"})], tmp_path)
 
 
-def test_empty_record_list_is_refused(lib, tmp_path):
+def test_empty_record_list_is_refused(library, tmp_path):
     with pytest.raises(RenderError, match="no records"):
-        written(lib, YIDI, [], tmp_path)
+        written(library, YIDI, [], tmp_path)
 
 
 # --------------------------------------------------------------------------
 # Template lookup
 # --------------------------------------------------------------------------
-def test_edition_template_wins_over_the_default(lib, tmp_path, monkeypatch):
-    form = form_of(lib, YIDI)
-    edition = lib.edition("wolong")
+def test_edition_template_wins_over_the_default(library, tmp_path, monkeypatch):
+    form = form_of(library, YIDI)
+    edition = library.edition("wolong")
     monkeypatch.setattr(xlsx, "TEMPLATE_DIR", tmp_path)
     assert xlsx.template_path(form, edition) is None
     xlsx.build_template(form, tmp_path / f"{form.id}.xlsx")
@@ -345,14 +336,14 @@ def _tips(form):
     return next(c.items for r in form.rows for c in r.cells if c.text == "温馨提示")
 
 
-def test_broken_templates_are_refused(lib, tmp_path):
-    form = form_of(lib, YIDI)
+def test_broken_templates_are_refused(library, tmp_path):
+    form = form_of(library, YIDI)
     garbage = tmp_path / "garbage.xlsx"
     garbage.write_bytes(b"not a zip")
     with pytest.raises(TemplateError, match="not a readable .xlsx"):
         xlsx.FormWriter(form, None, template=garbage)
     other = tmp_path / "other.xlsx"
-    xlsx.build_template(form_of(lib, YN_DANWEI), other)
+    xlsx.build_template(form_of(library, YN_DANWEI), other)
     with pytest.raises(TemplateError, match="should be merged"):
         xlsx.FormWriter(form, None, template=other)
     assert xlsx.check_template(form, other)
@@ -361,8 +352,8 @@ def test_broken_templates_are_refused(lib, tmp_path):
     assert xlsx.check_template(form, good) == []
 
 
-def test_every_form_builds_and_fills(lib, tmp_path):
-    for form in lib.forms.values():
+def test_every_form_builds_and_fills(library, tmp_path):
+    for form in library.forms.values():
         writer = xlsx.FormWriter(form, None)
         writer.write(None, tmp_path / f"{form.id}-blank.xlsx")
         values = {f.id: ("是" if f.type not in ("checkbox", "multi_choice", "choice") else None)
@@ -375,22 +366,22 @@ def test_every_form_builds_and_fills(lib, tmp_path):
         assert sheet.protection.sheet
 
 
-def test_rebuilding_a_template_changes_no_byte(lib, tmp_path):
-    form = form_of(lib, ROSTER)
+def test_rebuilding_a_template_changes_no_byte(library, tmp_path):
+    form = form_of(library, ROSTER)
     xlsx.build_template(form, tmp_path / "a.xlsx")
     xlsx.build_template(form, tmp_path / "b.xlsx")
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
 
 
-def test_edition_number_is_printed_in_the_page_header(lib, tmp_path):
-    edition = lib.edition("wolong")
-    sheet = written(lib, YIDI, None, tmp_path, edition).worksheets[0]
+def test_edition_number_is_printed_in_the_page_header(library, tmp_path):
+    edition = library.edition("wolong")
+    sheet = written(library, YIDI, None, tmp_path, edition).worksheets[0]
     assert sheet.title == "表7" and sheet.oddHeader.left.text == "表7"
     assert sheet.oddFooter.center.text == "- &P -"
 
 
-def test_value_problem_names_what_a_cell_cannot_hold(lib):
-    form = form_of(lib, YIDI)
+def test_value_problem_names_what_a_cell_cannot_hold(library):
+    form = form_of(library, YIDI)
     writer = xlsx.FormWriter(form, None)
     address = next(f for f, _ in form.fields() if f.id == "insured_address")
     assert writer.value_problem(address, "南阳市卧龙区新华路22号") is None
@@ -398,8 +389,8 @@ def test_value_problem_names_what_a_cell_cannot_hold(lib):
     assert "more than an Excel cell holds (32767)" in writer.value_problem(address, "x" * 32768)
 
 
-def test_template_check_finds_extra_merges(lib, tmp_path):
-    form = form_of(lib, YN_DANWEI)
+def test_template_check_finds_extra_merges(library, tmp_path):
+    form = form_of(library, YN_DANWEI)
     target = tmp_path / "t.xlsx"
     xlsx.build_template(form, target)
     book = load_workbook(target)
@@ -413,22 +404,22 @@ def test_template_check_finds_extra_merges(lib, tmp_path):
         xlsx.FormWriter(form, None, template=target)
 
 
-def test_a_signature_right_of_a_label_that_asks_for_it_is_left_empty(lib, tmp_path):
+def test_a_signature_right_of_a_label_that_asks_for_it_is_left_empty(library, tmp_path):
     """表5's cells right of "单位经办人（签章）" and "单位意见（盖章）" are the place to sign or
     stamp: empty on the blank form (as on paper and in the other formats); a value still shows."""
-    sheet = written(lib, "zhigong-canbao-xinxi-biangeng-biao", None, tmp_path).worksheets[0]
+    sheet = written(library, "zhigong-canbao-xinxi-biangeng-biao", None, tmp_path).worksheets[0]
     assert right_of(sheet, "单位经办人（签章）").value in (None, "")
     assert right_of(sheet, "单位意见（盖章）").value in (None, "")
     assert "（签字）" not in texts(sheet) and "（盖章）" not in texts(sheet)
-    filled = written(lib, "zhigong-canbao-xinxi-biangeng-biao", [Record(values={"unit_handler": "王五"})],
+    filled = written(library, "zhigong-canbao-xinxi-biangeng-biao", [Record(values={"unit_handler": "王五"})],
                      tmp_path).worksheets[0]
     assert right_of(filled, "单位经办人（签章）").value == "王五"
 
 
-def test_a_roster_date_is_an_empty_text_cell_until_written(lib, tmp_path):
+def test_a_roster_date_is_an_empty_text_cell_until_written(library, tmp_path):
     """表2's 参加工作时间 column prints no 年 月 日 on each row (`layout.prints_nothing`), as
     in PDF, Word and HTML; the cell stays a text cell, and a date given is kept as written."""
-    sheet = built(lib, ROSTER, tmp_path)
+    sheet = built(library, ROSTER, tmp_path)
     first = find(sheet, "序号").row + 2
     column = find(sheet, "参加工作时间").column
     cells = [sheet.cell(first + i, column) for i in range(8)]
@@ -436,30 +427,30 @@ def test_a_roster_date_is_an_empty_text_cell_until_written(lib, tmp_path):
     assert all(c.number_format == "@" for c in cells)
     assert sum("年　　月　　日" in t for t in texts(sheet)) == 1  # the footer's 填报 date only
     rows = [{"name": "甲", "work_start_date": "2001-07-01"}, {"name": "乙"}]
-    filled = written(lib, ROSTER, [Record(rows=rows)], tmp_path).worksheets[0]
+    filled = written(library, ROSTER, [Record(rows=rows)], tmp_path).worksheets[0]
     assert [filled.cell(first + i, column).value for i in range(3)] == ["2001-07-01", None, None]
 
 
-def test_blank_letter_prints_the_papers_samples_tight_and_a_filled_one_its_values(lib, tmp_path):
+def test_blank_letter_prints_the_papers_samples_tight_and_a_filled_one_its_values(library, tmp_path):
     """表9's "转出地医疗保障经办机构名称：XXXXXXX" and "(第XXXX号)": the paper's samples (field
     hints) print on the blank form, as in PDF, Word and HTML, with no gap before the 号) that
     closes the bracket (`layout.reads_on`); a filled letter prints its values instead."""
     letter = "guanxi-zhuanyi-lianxihan"
-    blank = texts(written(lib, letter, None, tmp_path).worksheets[0])
+    blank = texts(written(library, letter, None, tmp_path).worksheets[0])
     assert "转出地医疗保障经办机构名称：XXXXXXX" in blank
     assert "凭证号：(省份)(统筹区)(年份)(第XXXX号)" in blank, blank
-    filled = texts(written(lib, letter, [Record(values={"voucher_number": "0042"})], tmp_path).worksheets[0])
+    filled = texts(written(library, letter, [Record(values={"voucher_number": "0042"})], tmp_path).worksheets[0])
     assert "凭证号：(省份)(统筹区)(年份)(第0042号)" in filled
     assert not any("XXXX" in t for t in filled)
 
 
-def test_the_sample_form_prints_no_number_above_its_caption(lib, tmp_path):
+def test_the_sample_form_prints_no_number_above_its_caption(library, tmp_path):
     """Wolong's 单位变更样表 is listed as 样表 but printed unnumbered under its caption
     "…（样表）" (seed 003): no 样表 in the page header, no second （样表） under the title."""
-    wolong = lib.edition("wolong")
-    sheet = written(lib, "danwei-xinxi-biangeng-yangbiao", None, tmp_path, wolong).worksheets[0]
+    wolong = library.edition("wolong")
+    sheet = written(library, "danwei-xinxi-biangeng-yangbiao", None, tmp_path, wolong).worksheets[0]
     assert sheet["A1"].value == "基本医疗保险参保单位信息变更登记表（样表）"
     assert not sheet.oddHeader.left.text
     assert texts(sheet).count("（样表）") == 0
-    letter = written(lib, "guanxi-zhuanyi-lianxihan", None, tmp_path, wolong).worksheets[0]
+    letter = written(library, "guanxi-zhuanyi-lianxihan", None, tmp_path, wolong).worksheets[0]
     assert letter.oddHeader.left.text == "表9" and "（样表）" in texts(letter)
