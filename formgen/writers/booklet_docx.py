@@ -110,8 +110,8 @@ GUIDE_TABLE = TableLook(TABLE_SIZE, 1.15, False, 1.5, 0.0, "TableText", "TableHe
 # The catalog is set as the PDF booklet sets it (booklet_pdf CATALOG_PT, CELL_LEADING, CELL_PAD_X/Y):
 # 8.5 pt on exact 1.4 lines, 1.6 × 1.5 mm padding. Its rows are long (设定依据 runs to 30 lines), so
 # one that does not fit continues on the next page, as in the PDF, rather than leave half a page
-# empty: only rows shorter than a fifth of the page are kept whole.
-CATALOG_TABLE = TableLook(8.5, 1.4, True, 1.6, 1.5, "CatalogText", "CatalogHeading", 0.2)
+# empty: only rows shorter than an eighth of the page (about five lines) are kept whole.
+CATALOG_TABLE = TableLook(8.5, 1.4, True, 1.6, 1.5, "CatalogText", "CatalogHeading", 0.12)
 
 TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z \\u '
 STYLE_OF_PARA = {"body": "正文", "note": "说明", "center": "居中", "label": "小标题",
@@ -189,7 +189,7 @@ class BookletDocument:
 
     # -- the whole -----------------------------------------------------
     def build(self):
-        define_styles(self.document, self.text_width_mm())
+        define_styles(self.document, self.text_width_mm(), catalog=self.table_look is CATALOG_TABLE)
         self.style_ids = {style.name: style.style_id for style in self.document.styles}
         set_settings(self.document, self.booklet)
         self.clear_body()
@@ -915,11 +915,15 @@ def arrow_shape_xml(arrow, scale: float, shape_id: int) -> str:
 # ----------------------------------------------------------------------------
 # Styles and settings
 # ----------------------------------------------------------------------------
-def define_styles(document, text_width_mm: float) -> None:
+def define_styles(document, text_width_mm: float, catalog: bool = False) -> None:
     styles = document.styles
     set_doc_defaults(document)
     paragraph_style(styles, "Normal", BODY_FONT, BODY_SIZE)
-    paragraph_style(styles, "Heading 1", HEADING_FONT, 16, before=12, after=12, align="center",
+    # The catalog's groups follow one another down the page, each over its table; the PDF marks
+    # them with a 10 pt shaded row, so a 16 pt heading with 12 pt around it pushed every later
+    # group a few lines down the Word pages, and the cached page numbers of the 目录 off by one.
+    size, before, after = (12, 8, 3) if catalog else (16, 12, 12)
+    paragraph_style(styles, "Heading 1", HEADING_FONT, size, before=before, after=after, align="center",
                     keep=True, outline=0)
     paragraph_style(styles, "Heading 2", HEADING_FONT, 15, before=6, after=10, align="center",
                     keep=True, outline=1)
