@@ -397,11 +397,13 @@ class BookletDocument:
         look = self.table_look
         columns = widen_for_unbreakable([width_mm * w / total for w in table.widths], table.rows, look)
         element = table_element(columns, look)
-        for row in table.header:
-            element.append(self.table_row(row, columns, header=True))
+        header = [self.table_row(row, columns, header=True) for row in table.header]
         anchors = list(table.anchors) + [None] * (len(table.rows) - len(table.anchors))
-        for rows, anchor in zip(occupied_rows(table.rows, len(columns)), anchors):
-            element.append(self.table_row(rows, columns, header=False, anchor=anchor))
+        body = [self.table_row(rows, columns, header=False, anchor=anchor)
+                for rows, anchor in zip(occupied_rows(table.rows, len(columns)), anchors)]
+        element.extend(header + body)
+        if self.table_look is not CATALOG_TABLE:  # the catalog's groups run on as one list, as in the PDF
+            keep_rows_together(header, body)
         self.sentinel.addprevious(element)
         self.page_started = False
 
@@ -646,6 +648,19 @@ def occupied_rows(rows: list[list[Cell]], columns: int):
                 spans[column] = (cell, cell.rowspan - 1)
             column += cell.colspan
         yield placed
+
+
+def keep_rows_together(header: list, body: list) -> None:
+    """Two rows at least together at a table's start and at its end, as the PDF booklet keeps them.
+
+    Word keeps a row on the page of the next when its paragraphs are "keep with next": the
+    header with the first row, the first with the second, and the second-last with the last,
+    so neither the first row stands alone at a page's foot nor the last one at a page's head.
+    """
+    kept = header + body[:1] + (body[-2:-1] if len(body) > 2 else [])
+    for row in kept[:len(header) + len(body) - 1]:  # never the table's last row: what follows is not its own
+        for paragraph in row.iter(qn("w:p")):
+            paragraph.get_or_add_pPr().get_or_add_keepNext()
 
 
 def place_header_row(row: list[Cell]):

@@ -646,3 +646,34 @@ def test_the_catalog_is_set_as_tightly_as_the_pdf_catalog(edition_docx):
     # a long row continues on the next page, as in the PDF, rather than leave a half-empty page
     splittable = [row for t in tables for row in t.rows[1:] if row._tr.find(f"{W}trPr/{W}cantSplit") is None]
     assert splittable
+
+
+def keeps_with_next(row) -> bool:
+    paragraphs = list(row.iter(f"{W}p"))
+    return bool(paragraphs) and all(p.find(f"{W}pPr/{W}keepNext") is not None for p in paragraphs)
+
+
+def test_a_table_keeps_two_rows_together_at_its_start_and_end(library, tmp_path):
+    """Header, first and second-last rows keep with the next row: no row alone on a page."""
+    rows = [[Cell(str(n)), Cell(f"第{n}行")] for n in range(1, 6)]
+    table = Table([1, 4], [[Cell("序号"), Cell("内容")]], rows)
+    _, edition = handmade(library, with_form=False)
+    booklet = Booklet("wolong", "package_guide", "测试办事指南", None, "南阳市卧龙区", "南阳市卧龙区医疗保障局", 2024,
+                      "测试办事指南", parts=[Part("表格", "t", "item", blocks=[table])])
+    target = tmp_path / "rows.docx"
+    BookletWriter(edition).write(booklet, target)
+    table_rows = Document(str(target)).tables[0]._tbl.findall(f"{W}tr")
+    assert [keeps_with_next(row) for row in table_rows] == [True, True, False, False, True, False]
+
+
+def test_every_guide_table_keeps_its_last_two_rows_together(edition_docx):
+    _, path = edition_docx("wolong")
+    checked = 0
+    for table in Document(str(path)).tables:
+        if not any(paragraph_style(p) == "TableText" for p in table._tbl.iter(f"{W}p")):
+            continue  # a blank form's own grid, laid out by the form writer
+        body = [row for row in table._tbl.findall(f"{W}tr") if row.find(f"{W}trPr/{W}tblHeader") is None]
+        if len(body) >= 2:
+            assert keeps_with_next(body[-2]) and not keeps_with_next(body[-1])
+            checked += 1
+    assert checked
