@@ -759,14 +759,13 @@ def widen_for_unbreakable(columns: list[float], rows: list[list[Cell]], look: Ta
     """
     em = look.size * 0.3528
     cell_margins = 2 * look.pad_x  # tblCellMar, left and right
-    latin_em = 0.64  # the widest digits a reader may substitute (DejaVu Sans); 宋体's are 0.5
     need = [0.0] * len(columns)
     for row in rows:
         column = 0
         for cell in row:
             if cell.colspan == 1 and column < len(columns):
                 runs = UNBREAKABLE.findall(cell.text)
-                longest = max((len(r) * latin_em for r in runs), default=0.0)
+                longest = max((latin_width_em(r) for r in runs), default=0.0)
                 need[column] = max(need[column], longest * em + cell_margins + 0.5)
             column += max(1, cell.colspan)
     short = sum(max(0.0, n - w) for n, w in zip(need, columns))
@@ -774,6 +773,15 @@ def widen_for_unbreakable(columns: list[float], rows: list[list[Cell]], look: Ta
     if short <= 0 or sum(spare) < short:
         return columns
     return [max(w, n) if n > w else w - short * s / sum(spare) for w, n, s in zip(columns, need, spare)]
+
+
+def latin_width_em(run: str) -> float:
+    """Width of a run of Latin letters and digits in the widest font a reader may substitute.
+
+    DejaVu Sans (LibreOffice's stand-in for 宋体's Latin) has digits of 0.64 em and capitals
+    A–E of up to 0.77 em (宋体's are all 0.5): the catalog's 办理层级 "ABCDE" printed as "ABCD / E".
+    """
+    return sum(0.78 if ch.isupper() else 0.64 for ch in run)
 
 
 def text_width_em(text: str) -> float:
