@@ -31,7 +31,10 @@ What a clerk gets in Word:
   ``bookmark_name(slug)`` (Word allows letters, digits and ``_`` only).
 * **Tables.** Full grid, fixed layout, column widths in the proportions of
   ``Table.widths``; header rows repeat on every page (``w:tblHeader``) and
-  rows that fit comfortably on a page cannot split (``w:cantSplit``).
+  rows that fit comfortably on a page cannot split (``w:cantSplit``).  The
+  catalog is set as the PDF booklet sets it (`CATALOG_TABLE`: 8.5 pt on exact
+  1.4 lines, the same cell padding and text area), so both paginate alike and
+  the 目录's page numbers, taken from the PDF, hold in Word too.
 * **Process charts** are native DrawingML: an inline group (``wpg:wgp``) of
   shapes (``wps:wsp``) drawn from the geometry of `formgen.charts.layout`:
   boxes are rectangles with text boxes holding real, editable text (one line
@@ -55,6 +58,7 @@ import math
 import re
 import tempfile
 from io import BytesIO
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -81,10 +85,33 @@ TABLE_SIZE = 10.5  # 五号
 COVER_TITLE_SIZE = 24  # 小一
 COVER_SUBTITLE_SIZE = 18
 A4 = (210, 297)
-MARGINS = {"portrait": (25, 22, 22, 22), "landscape": (20, 20, 18, 18)}  # top, bottom, left, right mm
+# top, bottom, left, right mm; landscape (the catalog) has the PDF booklet's text area, 267 × 168 mm
+MARGINS = {"portrait": (25, 22, 22, 22), "landscape": (24, 18, 15, 15)}
 FORM_MARGIN = 20  # the form writer lays its grid out for 2 cm margins
 HEADER_DISTANCE = 12
 MIN_CANT_SPLIT_SHARE = 0.55  # a row taller than this share of the text height may split
+
+
+@dataclass(frozen=True)
+class TableLook:
+    """Type size, leading and cell padding of a kind of table (and its paragraph styles)."""
+
+    size: float  # pt
+    leading: float  # line height / size
+    exact: bool  # leading as an exact line height (the same in Word and LibreOffice whatever the font)
+    pad_x: float  # mm, left and right
+    pad_y: float  # mm, top and bottom
+    body_style: str
+    heading_style: str
+    cant_split_share: float  # a row taller than this share of the text height may split
+
+
+GUIDE_TABLE = TableLook(TABLE_SIZE, 1.15, False, 1.5, 0.0, "TableText", "TableHeading", MIN_CANT_SPLIT_SHARE)
+# The catalog is set as the PDF booklet sets it (booklet_pdf CATALOG_PT, CELL_LEADING, CELL_PAD_X/Y):
+# 8.5 pt on exact 1.4 lines, 1.6 × 1.5 mm padding. Its rows are long (设定依据 runs to 30 lines), so
+# one that does not fit continues on the next page, as in the PDF, rather than leave half a page
+# empty: only rows shorter than an eighth of the page (about five lines) are kept whole.
+CATALOG_TABLE = TableLook(8.5, 1.4, True, 1.6, 1.5, "CatalogText", "CatalogHeading", 0.12)
 
 TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z \\u '
 STYLE_OF_PARA = {"body": "正文", "note": "说明", "center": "居中", "label": "小标题",
@@ -158,10 +185,11 @@ class BookletDocument:
         self.bookmarks: set[str] = set()
         self.part_slugs = {part.slug for _, part in printed_parts(booklet.parts)}
         self.page_started = True  # nothing on the current page yet: no break needed
+        self.table_look = CATALOG_TABLE if booklet.style == "catalog" else GUIDE_TABLE
 
     # -- the whole -----------------------------------------------------
     def build(self):
-        define_styles(self.document, self.text_width_mm())
+        define_styles(self.document, self.text_width_mm(), catalog=self.table_look is CATALOG_TABLE)
         self.style_ids = {style.name: style.style_id for style in self.document.styles}
         set_settings(self.document, self.booklet)
         self.clear_body()
@@ -366,13 +394,16 @@ class BookletDocument:
             self.styled_paragraph("表题", table.caption).paragraph_format.keep_with_next = True
         width_mm = self.text_width_mm()
         total = sum(table.widths) or 1
-        columns = widen_for_unbreakable([width_mm * w / total for w in table.widths], table.rows)
-        element = table_element(columns)
-        for row in table.header:
-            element.append(self.table_row(row, columns, header=True))
+        look = self.table_look
+        columns = widen_for_unbreakable([width_mm * w / total for w in table.widths], table.rows, look)
+        element = table_element(columns, look)
+        header = [self.table_row(row, columns, header=True) for row in table.header]
         anchors = list(table.anchors) + [None] * (len(table.rows) - len(table.anchors))
-        for rows, anchor in zip(occupied_rows(table.rows, len(columns)), anchors):
-            element.append(self.table_row(rows, columns, header=False, anchor=anchor))
+        body = [self.table_row(rows, columns, header=False, anchor=anchor)
+                for rows, anchor in zip(occupied_rows(table.rows, len(columns)), anchors)]
+        element.extend(header + body)
+        if self.table_look is not CATALOG_TABLE:  # the catalog's groups run on as one list, as in the PDF
+            keep_rows_together(header, body)
         self.sentinel.addprevious(element)
         self.page_started = False
 
@@ -383,15 +414,16 @@ class BookletDocument:
             cells = place_header_row(placed)
         row = OxmlElement("w:tr")
         props = sub(row, "w:trPr")
-        height = row_height_mm(cells, columns)
-        if header or height < MIN_CANT_SPLIT_SHARE * self.text_height_mm():
+        look = self.table_look
+        height = row_height_mm(cells, columns, look)
+        if header or height < look.cant_split_share * self.text_height_mm():
             sub(props, "w:cantSplit")
         if header:
             sub(props, "w:tblHeader")
         first = True
         for item in cells:
             cell, column, continued = item
-            tc = table_cell(cell, columns, column, continued, header)
+            tc = table_cell(cell, columns, column, continued, header, look)
             if first and anchor and anchor not in self.part_slugs:  # a printed part holds its own
                 self.bookmark(tc.find(qn("w:p")), anchor)
             first = False
@@ -618,6 +650,19 @@ def occupied_rows(rows: list[list[Cell]], columns: int):
         yield placed
 
 
+def keep_rows_together(header: list, body: list) -> None:
+    """Two rows at least together at a table's start and at its end, as the PDF booklet keeps them.
+
+    Word keeps a row on the page of the next when its paragraphs are "keep with next": the
+    header with the first row, the first with the second, and the second-last with the last,
+    so neither the first row stands alone at a page's foot nor the last one at a page's head.
+    """
+    kept = header + body[:1] + (body[-2:-1] if len(body) > 2 else [])
+    for row in kept[:len(header) + len(body) - 1]:  # never the table's last row: what follows is not its own
+        for paragraph in row.iter(qn("w:p")):
+            paragraph.get_or_add_pPr().get_or_add_keepNext()
+
+
 def place_header_row(row: list[Cell]):
     placed, column = [], 0
     for cell in row:
@@ -626,7 +671,7 @@ def place_header_row(row: list[Cell]):
     return placed
 
 
-def table_element(columns: list[float]):
+def table_element(columns: list[float], look: TableLook = GUIDE_TABLE):
     table = OxmlElement("w:tbl")
     props = sub(table, "w:tblPr")
     sub(props, "w:tblStyle", {"w:val": "TableGrid"})
@@ -637,8 +682,9 @@ def table_element(columns: list[float]):
         sub(borders, f"w:{edge}", {"w:val": "single", "w:sz": "6", "w:space": "0", "w:color": "000000"})
     sub(props, "w:tblLayout", {"w:type": "fixed"})
     margins = sub(props, "w:tblCellMar")
-    for edge, mm in (("left", 1.5), ("right", 1.5)):
-        sub(margins, f"w:{edge}", {"w:w": twips(mm), "w:type": "dxa"})
+    for edge, mm in (("top", look.pad_y), ("left", look.pad_x), ("bottom", look.pad_y), ("right", look.pad_x)):
+        if mm:
+            sub(margins, f"w:{edge}", {"w:w": twips(mm), "w:type": "dxa"})
     sub(props, "w:tblLook", {"w:val": "04A0", "w:firstRow": "1", "w:lastRow": "0", "w:firstColumn": "1",
                              "w:lastColumn": "0", "w:noHBand": "0", "w:noVBand": "1"})
     grid = sub(table, "w:tblGrid")
@@ -647,7 +693,8 @@ def table_element(columns: list[float]):
     return table
 
 
-def table_cell(cell: Cell, columns: list[float], column: int, continued: bool, header: bool):
+def table_cell(cell: Cell, columns: list[float], column: int, continued: bool, header: bool,
+               look: TableLook = GUIDE_TABLE):
     tc = OxmlElement("w:tc")
     props = sub(tc, "w:tcPr")
     width = sum(columns[column:column + cell.colspan])
@@ -664,7 +711,7 @@ def table_cell(cell: Cell, columns: list[float], column: int, continued: bool, h
     for line in lines:
         p = sub(tc, "w:p")
         p_props = sub(p, "w:pPr")
-        sub(p_props, "w:pStyle", {"w:val": "TableHeading" if header else "TableText"})
+        sub(p_props, "w:pStyle", {"w:val": look.heading_style if header else look.body_style})
         if center and not header:
             sub(p_props, "w:jc", {"w:val": "center"})
         if line:
@@ -688,47 +735,53 @@ def text_height_mm(text: str, size_pt: float, width_mm: float, leading: float) -
     return lines * em * leading
 
 
-def row_height_mm(cells, columns: list[float]) -> float:
+def row_height_mm(cells, columns: list[float], look: TableLook = GUIDE_TABLE) -> float:
     """A generous estimate of a row's height: CJK characters are one em wide."""
-    em = TABLE_SIZE * 0.3528
+    em = look.size * 0.3528
     tallest = 0.0
     for cell, column, continued in cells:
         if continued:
             continue
-        width = max(sum(columns[column:column + cell.colspan]) - 3, em)
+        width = max(sum(columns[column:column + cell.colspan]) - 2 * look.pad_x, em)
         per_line = max(int(width / em), 1)
         lines = sum(max(1, math.ceil(text_width_em(line) / per_line)) for line in cell.text.split("\n"))
-        tallest = max(tallest, lines * em * 1.35 + 2)
+        tallest = max(tallest, lines * em * max(look.leading, 1.35) + 2 * look.pad_y + 2)
     return tallest
 
 
 UNBREAKABLE = re.compile(r"[A-Za-z0-9]+")
-CELL_MARGINS_MM = 3.0  # tblCellMar: 1.5 mm left and right
-
-
-def widen_for_unbreakable(columns: list[float], rows: list[list[Cell]]) -> list[float]:
+def widen_for_unbreakable(columns: list[float], rows: list[list[Cell]], look: TableLook = GUIDE_TABLE) -> list[float]:
     """Column widths in which every run of Latin letters and digits fits on one line.
 
     Word and LibreOffice break a word wider than its cell anywhere, so a 12-digit 事项编码 in
     the catalog's narrow column printed as "00203600 / 1001". A column too narrow for its
     longest code takes the missing width from the columns that have room, in proportion.
     """
-    em = TABLE_SIZE * 0.3528
-    latin_em = 0.64  # the widest digits a reader may substitute (DejaVu Sans); 宋体's are 0.5
+    em = look.size * 0.3528
+    cell_margins = 2 * look.pad_x  # tblCellMar, left and right
     need = [0.0] * len(columns)
     for row in rows:
         column = 0
         for cell in row:
             if cell.colspan == 1 and column < len(columns):
                 runs = UNBREAKABLE.findall(cell.text)
-                longest = max((len(r) * latin_em for r in runs), default=0.0)
-                need[column] = max(need[column], longest * em + CELL_MARGINS_MM + 0.5)
+                longest = max((latin_width_em(r) for r in runs), default=0.0)
+                need[column] = max(need[column], longest * em + cell_margins + 0.5)
             column += max(1, cell.colspan)
     short = sum(max(0.0, n - w) for n, w in zip(need, columns))
-    spare = [max(0.0, w - max(n, 2 * em + CELL_MARGINS_MM)) for n, w in zip(need, columns)]
+    spare = [max(0.0, w - max(n, 2 * em + cell_margins)) for n, w in zip(need, columns)]
     if short <= 0 or sum(spare) < short:
         return columns
     return [max(w, n) if n > w else w - short * s / sum(spare) for w, n, s in zip(columns, need, spare)]
+
+
+def latin_width_em(run: str) -> float:
+    """Width of a run of Latin letters and digits in the widest font a reader may substitute.
+
+    DejaVu Sans (LibreOffice's stand-in for 宋体's Latin) has digits of 0.64 em and capitals
+    A–E of up to 0.77 em (宋体's are all 0.5): the catalog's 办理层级 "ABCDE" printed as "ABCD / E".
+    """
+    return sum(0.78 if ch.isupper() else 0.64 for ch in run)
 
 
 def text_width_em(text: str) -> float:
@@ -885,11 +938,15 @@ def arrow_shape_xml(arrow, scale: float, shape_id: int) -> str:
 # ----------------------------------------------------------------------------
 # Styles and settings
 # ----------------------------------------------------------------------------
-def define_styles(document, text_width_mm: float) -> None:
+def define_styles(document, text_width_mm: float, catalog: bool = False) -> None:
     styles = document.styles
     set_doc_defaults(document)
     paragraph_style(styles, "Normal", BODY_FONT, BODY_SIZE)
-    paragraph_style(styles, "Heading 1", HEADING_FONT, 16, before=12, after=12, align="center",
+    # The catalog's groups follow one another down the page, each over its table; the PDF marks
+    # them with a 10 pt shaded row, so a 16 pt heading with 12 pt around it pushed every later
+    # group a few lines down the Word pages, and the cached page numbers of the 目录 off by one.
+    size, before, after = (12, 8, 3) if catalog else (16, 12, 12)
+    paragraph_style(styles, "Heading 1", HEADING_FONT, size, before=before, after=after, align="center",
                     keep=True, outline=0)
     paragraph_style(styles, "Heading 2", HEADING_FONT, 15, before=6, after=10, align="center",
                     keep=True, outline=1)
@@ -910,6 +967,10 @@ def define_styles(document, text_width_mm: float) -> None:
     paragraph_style(styles, "表格文字", BODY_FONT, TABLE_SIZE, style_id="FormText")
     paragraph_style(styles, "表格正文", BODY_FONT, TABLE_SIZE, style_id="TableText", line=1.15)
     paragraph_style(styles, "表头", HEADING_FONT, TABLE_SIZE, style_id="TableHeading", align="center")
+    line = Pt(CATALOG_TABLE.size * CATALOG_TABLE.leading)
+    paragraph_style(styles, "清单正文", BODY_FONT, CATALOG_TABLE.size, style_id="CatalogText", line=line)
+    paragraph_style(styles, "清单表头", HEADING_FONT, CATALOG_TABLE.size, style_id="CatalogHeading",
+                    align="center", line=line)
     paragraph_style(styles, "流程图文字", BODY_FONT, TABLE_SIZE, style_id="ChartText")
     paragraph_style(styles, "封面标题", HEADING_FONT, COVER_TITLE_SIZE, align="center", after=12, line=1.3)
     paragraph_style(styles, "封面副标题", HEADING_FONT, COVER_SUBTITLE_SIZE, align="center", after=6)

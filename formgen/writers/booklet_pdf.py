@@ -652,13 +652,28 @@ class Typesetter:
         header = [self.lay_row(row, widths, size, header=True) for row in table.header]
         header_height = sum(r.height for r in header)
         rows = [self.lay_row(row, widths, size) for row in table.rows]
-        first_height = rows[0].height if rows else 0
-        self.ensure(header_height + min(first_height, 40))
+        # as a typesetter sets a table: at least two rows under the header at its start (all
+        # three of a three-row table, which cannot also keep two at its end) ...
+        opening = rows[:3] if len(rows) == 3 else rows[:2]
+        self.ensure(header_height + min(sum(r.height for r in opening), 40))
         self.draw_rows(header)
         for index, row in enumerate(rows):
             anchor = table.anchors[index] if index < len(table.anchors) else None
+            if index == len(rows) - 2 and index >= 2 and self.last_row_would_stand_alone(rows, header_height):
+                self.page_break()  # ... and at its end: the row before the last goes over with it
+                self.draw_rows(header)
             self.draw_body_row(row, header, anchor, depth, table.rows[index])
         self.y += 3
+
+    def last_row_would_stand_alone(self, rows: list["LaidRow"], header_height: float) -> bool:
+        """Whether the last row would go whole to a new page, under the repeated header, alone.
+
+        Asked before drawing the second-last row: it fits here, the last does not, and both
+        fit together on a fresh page (a row that long splits anyway, so nothing would stand alone).
+        """
+        before_last, last = rows[-2].height, rows[-1].height
+        fresh = self.geo.text_height - header_height
+        return before_last <= self.room() < before_last + last and before_last + last <= fresh
 
     def table_widths(self, table: Table) -> list[float]:
         total = sum(table.widths) or 1

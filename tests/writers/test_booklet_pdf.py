@@ -399,3 +399,28 @@ def test_every_contents_entry_has_the_page_the_word_booklet_caches(built, editio
     pages = page_numbers(path, booklet)
     entries = [p.slug for d, p in booklet.walk() if d <= 2 and p.in_print and p.in_toc]
     assert [slug for slug in entries if slug not in pages] == []
+
+
+@needs_poppler
+def test_a_table_keeps_two_rows_together_at_its_start_and_end(tmp_path):
+    """Never a table's last row alone on a new page under the repeated header, nor its first
+    row alone under the header at a page's foot: wherever the table falls on the page."""
+    from formgen.booklet import Booklet, Cell, Para, Part, Table
+    names = ["甲类事项", "乙类事项", "丙类事项", "丁类事项", "戊类事项"]
+    rows = [[Cell(str(n + 1)), Cell(name), Cell("\n".join(f"{name}材料第{k}项" for k in range(1, 4)))]
+            for n, name in enumerate(names)]
+    header = [[Cell("序号", bold=True), Cell("事项名称", bold=True), Cell("申请材料", bold=True)]]
+    split_tables = 0
+    for filler in range(0, 44, 1):
+        table = Table([1, 3, 6], header, rows)
+        blocks = [Para(f"第{k}段填充文字。") for k in range(filler)] + [table]
+        booklet = Booklet("test", "item_guide", "测试手册", None, "测试省", "测试局", 2025, "测试手册",
+                          parts=[Part("表格", "table", "item", blocks=blocks)])
+        target = tmp_path / f"table-{filler}.pdf"
+        BookletWriter().write(booklet, target)
+        pages = [re.sub(r"\s+", "", page) for page in pdftotext(target).split("\f")]
+        page_of = {name: next(n for n, page in enumerate(pages) if name in page) for name in names}
+        assert page_of[names[-1]] == page_of[names[-2]], filler
+        assert page_of[names[0]] == page_of[names[1]], filler
+        split_tables += page_of[names[0]] != page_of[names[-1]]
+    assert split_tables  # some placements do break the table across pages
