@@ -30,6 +30,7 @@ def title_lines(text: str, width_of: Callable[[str], float], width: float) -> li
 
     Hard line breaks in ``text`` are kept (each part balanced on its own).
     """
+    width_of = lru_cache(maxsize=None)(width_of)  # the splits weighed share most of their lines
     lines: list[str] = []
     for part in text.split("\n"):
         lines += [line.strip() for line in _balanced(part.strip(), width_of, width)]
