@@ -520,3 +520,16 @@ def test_the_readme_county_example_checks_clean_and_builds_as_written(tmp_path):
                        "1、城乡居民参保登记", "3、职工参保登记", "南召县户籍居民可在户籍所在乡镇便民服务中心医保窗口办理。",
                        "新生儿什么时候可以参保？"]:
         assert own_detail in text, own_detail
+
+
+def test_a_county_cover_title_breaks_between_words(county_build):
+    """示例县医疗保障经办政务服务事项办事指南 is two lines, broken where a typesetter would:
+    after 经办, not mid-word (…经办政 / 务服务…), in the PDF and the Word booklet."""
+    _, folder = county_build
+    cover = PdfReader(folder / "shixian.pdf").pages[0].extract_text().splitlines()
+    assert "示例县医疗保障经办" in cover and "政务服务事项办事指南" in cover
+    with zipfile.ZipFile(folder / "shixian.docx") as package:
+        body = package.read("word/document.xml").decode("utf-8")
+    title = re.search(r'<w:pStyle w:val="封面标题"/>.*?</w:p>', body).group(0)
+    assert re.findall(r"<w:t[^>]*>([^<]*)</w:t>", title) == ["示例县医疗保障经办", "政务服务事项办事指南"]
+    assert "<w:br/>" in title
