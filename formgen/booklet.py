@@ -176,8 +176,8 @@ def build_booklet(library, resolved) -> Booklet:
 class BookletBuilder:
     """Walks one resolved edition; every text passes through ``resolved.fill``.
 
-    Its rules for what an inherited item prints (`own_keys`, `local_entries`,
-    `item_contacts`) are also the Markdown export's (`export.edition_markdown`).
+    Its rules for what an inherited item prints (`lists_materials`, `item_notes`,
+    `item_faq`, `item_contacts`) are also the Markdown export's (`export.edition_markdown`).
     """
 
     def __init__(self, library, resolved):
@@ -399,36 +399,48 @@ class BookletBuilder:
     def _flowchart_part(self, item) -> Part:
         charts = [self.chart(flow, item) for flow in item.flows]
         blocks: list[Block] = []
-        # The seeds print materials and their 注 once, in the chart's 办理材料 box; an item
-        # whose own chart has no such box prints none (never the province's inherited list).
-        # A county's item inherited from the province catalog has the catalog's plain
-        # chart (no materials box): its materials are listed above the chart instead.
-        listed = bool(item.materials) and "flows" not in self.own_keys(item)
-        if listed:
+        with_materials, added_notes = self.item_notes(item)
+        if self.lists_materials(item):
             blocks.append(self.para(f"{item.materials_title or '办理材料'}：", "label"))
             blocks += [self.para(line, "body") for line in self.material_lines(item.materials)]
-            notes = item.notes if "notes" in self.own_keys(item) else []
-            for line in self.note_lines(notes):
+            for line in self.note_lines(with_materials):
                 blocks.append(self.para(line if line.startswith("注") else f"注：{line}", "note"))
         for chart in charts:
             if chart.title == self.fill(item.name):
                 chart.title = None  # the part's heading already says it
             blocks.append(chart)
-        notes_printed = listed and "notes" in self.own_keys(item)
-        blocks += self._local_blocks(item, notes_printed)
+        blocks += self._local_blocks(item, added_notes)
         blocks += self.link(item.online_url)
         number = f"{item.number}、" if item.number else ""
         code = item.code if "code" in self.own_keys(item) else ""  # the charts print no 事项编码
         return Part(self.fill(item.name), self.slug(item.id), "item", number=number,
                     code=code or "", blocks=blocks)
 
-    def _local_blocks(self, item, notes_printed: bool) -> list[Block]:
+    def lists_materials(self, item) -> bool:
+        """Whether a flowchart item lists its materials above its chart.
+
+        The seeds print materials and their 注 once, in the chart's 办理材料 box; an item
+        whose own chart has no such box prints none (never the province's inherited list).
+        A county's item inherited from the province catalog has the catalog's plain
+        chart (no materials box): its materials are listed above the chart instead.
+        """
+        return bool(item.materials) and "flows" not in self.own_keys(item)
+
+    def item_notes(self, item) -> tuple[list, list]:
+        """(the 注 printed with the listed materials, the notes a county adds after the chart)."""
+        if self.lists_materials(item) and "notes" in self.own_keys(item):
+            return item.notes, []
+        return [], self.local_entries(item, "notes")
+
+    def item_faq(self, item) -> list:
+        """An item's own FAQ, or what a county adds to an inherited one."""
+        return item.faq if "faq" in self.own_keys(item) else self.local_entries(item, "faq")
+
+    def _local_blocks(self, item, added_notes: list) -> list[Block]:
         """A county's own notes and FAQ for an inherited item, after its chart."""
-        blocks: list[Block] = []
-        if not notes_printed:
-            blocks += [self.para(line if line.startswith("注") else f"注：{line}", "note")
-                       for line in self.note_lines(self.local_entries(item, "notes"))]
-        faq = item.faq if "faq" in self.own_keys(item) else self.local_entries(item, "faq")
+        blocks: list[Block] = [self.para(line if line.startswith("注") else f"注：{line}", "note")
+                               for line in self.note_lines(added_notes)]
+        faq = self.item_faq(item)
         if faq:
             blocks.append(self.para("答疑", "heading"))
             blocks += self.faq(faq)

@@ -72,8 +72,9 @@ def edition_markdown(library: Library, resolved: ResolvedEdition) -> str:
     # section 七 with the county's address) follows the booklet's own rules
     rules = BookletBuilder(library, resolved)
     env.globals.update(
-        own_keys=rules.own_keys,
-        local_entries=rules.local_entries,
+        lists_materials=rules.lists_materials,
+        item_notes=rules.item_notes,
+        item_faq=rules.item_faq,
         item_contacts=rules.item_contacts,
         material_lines=material_lines,
         chart_lines=lambda flow, item=None: describe(expand(flow, library.presets, item)),
