@@ -750,6 +750,8 @@ def row_height_mm(cells, columns: list[float], look: TableLook = GUIDE_TABLE) ->
 
 
 UNBREAKABLE = re.compile(r"[A-Za-z0-9]+")
+
+
 def widen_for_unbreakable(columns: list[float], rows: list[list[Cell]], look: TableLook = GUIDE_TABLE) -> list[float]:
     """Column widths in which every run of Latin letters and digits fits on one line.
 
@@ -965,12 +967,8 @@ def define_styles(document, text_width_mm: float, catalog: bool = False) -> None
     paragraph_style(styles, "图", BODY_FONT, BODY_SIZE, before=4, after=8, align="center")
     paragraph_style(styles, "二维码", BODY_FONT, 9, align="left")
     paragraph_style(styles, "表格文字", BODY_FONT, TABLE_SIZE, style_id="FormText")
-    paragraph_style(styles, "表格正文", BODY_FONT, TABLE_SIZE, style_id="TableText", line=1.15)
-    paragraph_style(styles, "表头", HEADING_FONT, TABLE_SIZE, style_id="TableHeading", align="center")
-    line = Pt(CATALOG_TABLE.size * CATALOG_TABLE.leading)
-    paragraph_style(styles, "清单正文", BODY_FONT, CATALOG_TABLE.size, style_id="CatalogText", line=line)
-    paragraph_style(styles, "清单表头", HEADING_FONT, CATALOG_TABLE.size, style_id="CatalogHeading",
-                    align="center", line=line)
+    table_styles(styles, GUIDE_TABLE, "表格正文", "表头")
+    table_styles(styles, CATALOG_TABLE, "清单正文", "清单表头")
     paragraph_style(styles, "流程图文字", BODY_FONT, TABLE_SIZE, style_id="ChartText")
     paragraph_style(styles, "封面标题", HEADING_FONT, COVER_TITLE_SIZE, align="center", after=12, line=1.3)
     paragraph_style(styles, "封面副标题", HEADING_FONT, COVER_SUBTITLE_SIZE, align="center", after=6)
@@ -989,6 +987,18 @@ def define_styles(document, text_width_mm: float, catalog: bool = False) -> None
     sub(border, "w:bottom", {"w:val": "single", "w:sz": "6", "w:space": "1", "w:color": "000000"})
     paragraph_style(styles, "Footer", BODY_FONT, 14 * 0.75 + 1.5, align="center")
     character_style(styles, "Hyperlink", "0563C1", underline=True)
+
+
+def table_styles(styles, look: TableLook, body_name: str, heading_name: str) -> None:
+    """The body and header paragraph styles of a kind of table, from its `TableLook`.
+
+    An exact leading is the same in Word and LibreOffice whatever font stands in, so the
+    catalog's header cells keep it too; a guide table's header cells are set solid.
+    """
+    line = Pt(look.size * look.leading) if look.exact else look.leading
+    paragraph_style(styles, body_name, BODY_FONT, look.size, style_id=look.body_style, line=line)
+    paragraph_style(styles, heading_name, HEADING_FONT, look.size, style_id=look.heading_style, align="center",
+                    line=line if look.exact else None)
 
 
 def set_doc_defaults(document) -> None:
