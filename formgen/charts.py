@@ -37,6 +37,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import flows
+from .layout import NO_LINE_END, NO_LINE_START
 from .errors import RenderError
 from .titles import title_lines
 
@@ -50,8 +51,6 @@ HEAD_LENGTH, HEAD_WIDTH = 2.4, 1.9  # mm, arrowheads
 SVG_SERIF = '"SimSun","Songti SC","Noto Serif CJK SC",serif'
 SVG_SANS = '"SimHei","Heiti SC","Noto Sans CJK SC",sans-serif'
 
-NO_LINE_START = set("，。、；：？！）》」』”’〉】〕,.;:?!)]}%…·")
-NO_LINE_END = set("（《「『“‘〈【〔([{")
 TOKEN = re.compile(r"[A-Za-z0-9@#&_\-+=/\\.%~*'\"$^|]+|[ \t]+|.", re.S)
 
 FONT_ENV = {"serif": "FORMGEN_FONT_SERIF", "sans": "FORMGEN_FONT_SANS"}

@@ -179,6 +179,10 @@ def heading(number: str | None, title: str, subtitle: str | None) -> Heading:
     return Heading(number or None, title, subtitle or None)
 
 
+# 避头尾: what never starts a line and what never ends one, for every writer that breaks lines
+NO_LINE_START = frozenset("，。、；：？！）》」』”’〉】〕,.;:?!)]}%…·")
+NO_LINE_END = frozenset("（《「『“‘〈【〔([{")
+
 # Punctuation that closes or follows what stands before it, printed without a gap before it.
 CLOSING_PUNCTUATION = tuple("：:，,。；;）)、】」』")
 _CLOSES_BRACKET = re.compile(r"\w?[)）]")  # 号) of (第XXXX号), 等） of （如□…□无业成年人等）

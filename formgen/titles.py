@@ -18,8 +18,9 @@ import logging
 from functools import lru_cache
 from typing import Callable
 
-NO_LINE_START = set("，。、；：？！）》」』”’,.;:?!)/ ")  # a slash or space stays with the word before
-NO_LINE_END = set("（《「『“‘([")
+from .layout import NO_LINE_END, NO_LINE_START
+
+GLUED_BEFORE = NO_LINE_START | {"/", " "}  # a slash or space stays with the word before it too
 NATURAL_END = set("）》」』”、，：") | {"局"}  # a break after these reads as typeset
 ENUMERATED = 3  # up to this many lines every split is weighed; beyond, the evenest is taken
 EVEN_ENOUGH = 0.6  # a natural break wins unless its shorter line is under 60 % of the longer
@@ -41,10 +42,12 @@ def _balanced(text: str, width_of, width: float) -> list[str]:
     if not text or width_of(text) <= width:
         return [text] if text else []
     tokens = _tokens(text, width_of, width)
-    count = len(_greedy(tokens, width_of, width))  # the fewest lines breaking between words
-    if count <= ENUMERATED:
-        return _chosen(tokens, count, width_of, width)
-    return _evenest(tokens, count, width_of, width)
+    greedy = _greedy(tokens, width_of, width)  # the fewest lines breaking between words
+    if any(width_of(token) > width for token in tokens):
+        return greedy  # a character and its punctuation wider than the line: nothing fits
+    if len(greedy) <= ENUMERATED:
+        return _chosen(tokens, len(greedy), width_of, width)
+    return _evenest(tokens, len(greedy), width_of, width)
 
 
 def _greedy(tokens: list[str], width_of, width: float) -> list[str]:
@@ -101,16 +104,22 @@ def _evenest(tokens: list[str], count: int, width_of, width: float) -> list[str]
 
 
 def _tokens(text: str, width_of, width: float) -> list[str]:
-    """The words of ``text``; punctuation kept with its neighbour (避头尾)."""
-    tokens: list[str] = []
-    for word in _words(text):
-        if width_of(word) > width:
-            tokens += list(word)  # wider than a line: it must break inside
-        elif tokens and (word[0] in NO_LINE_START or tokens[-1][-1] in NO_LINE_END):
-            tokens[-1] += word
-        else:
-            tokens.append(word)
+    """The words of ``text``, punctuation kept with its neighbour (避头尾); a word wider
+    than the line (a long URL) in pieces of a character, still kept with its punctuation."""
+    tokens = []
+    for token in _glued(_words(text)):
+        tokens += _glued(list(token)) if width_of(token) > width else [token]
     return tokens
+
+
+def _glued(pieces: list[str]) -> list[str]:
+    out: list[str] = []
+    for piece in pieces:
+        if out and (piece[0] in GLUED_BEFORE or out[-1][-1] in NO_LINE_END):
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
 
 
 def _words(text: str) -> list[str]:

@@ -39,3 +39,8 @@ def test_hard_breaks_are_kept():
 def test_a_word_wider_than_the_line_breaks_inside():
     lines = title_lines("https://example.gov.cn/very/long/path", lambda line: text_width(line, 9), 20)
     assert "".join(lines) == "https://example.gov.cn/very/long/path" and len(lines) > 1
+
+
+def test_a_word_and_its_punctuation_wider_than_the_line_still_breaks():
+    lines = title_lines("甲乙丙丁，戊己", len, 4)
+    assert "".join(lines) == "甲乙丙丁，戊己" and not any(line.startswith("，") for line in lines)

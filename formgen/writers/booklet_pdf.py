@@ -55,6 +55,7 @@ from pypdf.generic import NameObject
 
 from ..booklet import Block, Booklet, Cell, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import RenderError
+from ..layout import NO_LINE_END, NO_LINE_START
 from ..titles import title_lines
 from .pdf import FastFontProducer, _Fonts, begin_actual_text
 
@@ -96,8 +97,6 @@ GROUP_ROW_PT = 10.0
 QR_SIDE = 24.0
 VCENTER = False
 
-NO_LINE_START = set("，。、；：？！）》」』”’〉】〕,.;:?!)]}%…·")
-NO_LINE_END = set("（《「『“‘〈【〔([{")
 TOKEN = re.compile(r"[A-Za-z0-9@#&_\-+=/\\.:%~*<>'\"$^|]+|[ \t]+|.", re.S)
 ROMAN = [(10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
 

@@ -69,6 +69,7 @@ from io import BytesIO
 from pathlib import Path
 
 from .. import layout
+from ..layout import NO_LINE_END, NO_LINE_START
 from ..errors import RenderError
 from ..models import Cell, Form, FormField, Line, Note, Segment
 from ..yamlio import file_cache_entry, load_pickle, store_pickle
@@ -114,8 +115,6 @@ SHORT_WORD = 6  # …and in a cell, where room is tight, words this short
 GROUP_GAP_EM = 1.5  # between the label-and-blank groups of a header or footer line
 TEXT_LIKE = {"text", "date", "number", "id_number", "phone", "credit_code"}
 BOX_TYPES = {"choice", "multi_choice", "checkbox"}
-NO_LINE_START = set("，。、；：？！）》」』”’〉】〕,.;:?!)]}%…·")  # never starts a line
-NO_LINE_END = set("（《「『“‘〈【〔([{")  # never ends a line
 LATIN = re.compile(r"[A-Za-z0-9@#&_\-+=/\\.:%~*{}<>'\"$^|]+|\s+|.", re.S)
 PAPER = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 SPACE = re.compile(r"\s")
