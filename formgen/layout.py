@@ -217,7 +217,7 @@ def signed_beside_label(form: Form) -> set[int]:
         for before, cell in zip(row.cells, row.cells[1:]):
             last = before.all_segments()[-1:]  # the words just left of the cell
             label = last[0].text if last and last[0].text is not None else ""
-            if _lone_field(cell) is not None and cell.field.type in ("signature", "seal") and says_sign(label):
+            if lone_field(cell) is not None and cell.field.type in ("signature", "seal") and says_sign(label):
                 bare.add(id(cell))
     return bare
 
@@ -256,7 +256,7 @@ def bare_cells(form: Form) -> frozenset[int]:
     if cached is None or cached[0] is not form:
         beside = signed_beside_label(form)
         bare = frozenset(id(cell) for row in form.rows for cell in row.cells
-                         if _lone_field(cell) is not None
+                         if lone_field(cell) is not None
                          and prints_nothing(cell.field, bool(row.repeat), id(cell) in beside))
         if len(_BARE) > 64:
             _BARE.clear()
@@ -264,6 +264,6 @@ def bare_cells(form: Form) -> frozenset[int]:
     return cached[1]
 
 
-def _lone_field(cell: Cell) -> FormField | None:
+def lone_field(cell: Cell) -> FormField | None:
     """The cell's field when it is the cell's only content (no label, no text around it)."""
     return cell.field if cell.field is not None and cell.text is None and not cell.segments else None

@@ -38,7 +38,7 @@ from .. import charts
 from ..booklet import Booklet, ChartBlock, FormBlock, LinkBlock, Para, Part, Table
 from ..errors import InputError, RenderError
 from ..forms_api import blank_form, default_blank_name
-from ..layout import bare_cells, blank_text, expand_rows, heading
+from ..layout import bare_cells, blank_text, expand_rows, heading, lone_field
 from ..models import Contacts, Form, FormField, Line, Note
 from . import FORM_FORMATS
 
@@ -203,7 +203,7 @@ def form_grid(form: Form, fill, number: str | None = None, title: str | None = N
 
 
 def _cell(cell, person: int | None, fill, bare: bool = False) -> dict:
-    whole = cell.field is not None and cell.text is None and not cell.segments
+    whole = lone_field(cell) is not None
     if bare:  # signed or dated by hand, and the heading or label says so (`layout.prints_nothing`)
         pieces = []
     elif cell.counter:

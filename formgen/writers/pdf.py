@@ -1274,8 +1274,7 @@ class Composer:
             return [Para(self.text(counter))]
         font = "sans" if cell.role in ("label", "heading") else "serif"
         paras = []
-        only_field = cell.field is not None and cell.text is None and not cell.segments
-        if only_field:
+        if layout.lone_field(cell) is not None:
             vertical = cell.field.layout == "vertical"
             paras.append(Para(self.whole_field(cell.field, slot, width_em), block=vertical))
         elif cell.items and cell.text is not None:
@@ -1396,7 +1395,7 @@ def plan_grid(form: Form, composer: Composer, width: float) -> GridPlan:
     boxes = []
     for placed in blank_page.cells:
         cell = placed.cell
-        only = cell.field if cell.field is not None and cell.text is None and not cell.segments else None
+        only = layout.lone_field(cell)
         static = not _has_field(cell) and not cell.counter
         tall = blank_page.rows[placed.row].height is not None and cell.role is None
         boxes.append(CellBox(placed, edges[placed.col], edges[placed.col + placed.colspan] - edges[placed.col],

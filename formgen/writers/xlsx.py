@@ -275,17 +275,13 @@ def draw_grid(sheet, page: layout.Page, smap: SheetMap) -> None:
 def draw_grid_cell(target, cell: Cell) -> None:
     target.font = BOLD_FONT if cell.role == "heading" else BODY_FONT
     # An ID number or a date broken over two lines is misread: those shrink to fit instead.
-    one_line = is_lone_field(cell) and cell.field.type in ONE_LINE_TYPES
+    one_line = layout.lone_field(cell) is not None and cell.field.type in ONE_LINE_TYPES
     target.alignment = Alignment(horizontal=cell_alignment(cell), vertical="center",
                                  wrap_text=not one_line, shrink_to_fit=one_line)
     if holds_value(cell):
         unlock(target)
     elif not cell.counter:
         target.value = static_text(cell) or None
-
-
-def is_lone_field(cell: Cell) -> bool:
-    return cell.field is not None and not cell.segments and cell.text is None
 
 
 def holds_value(cell: Cell) -> bool:
@@ -340,7 +336,7 @@ def add_choice_lists(sheet, page: layout.Page, smap: SheetMap) -> None:
     spare_column = smap.width + 2
     for placed in page.cells:
         field_ = placed.cell.field
-        if not is_lone_field(placed.cell) or field_.type != "choice":
+        if layout.lone_field(placed.cell) is None or field_.type != "choice":
             continue
         if field_.id not in lists:
             formula = inline_list(field_.options)
@@ -446,7 +442,7 @@ def grid_value_text(page: layout.Page, placed: layout.PlacedCell, fill, blank: b
         return layout.counter_text(page, placed) if has_person or blank else ""
     if not holds_value(cell):
         return None
-    if is_lone_field(cell):
+    if layout.lone_field(cell) is not None:
         value = layout.cell_value(page, placed, cell.field)
         if bare and not value:
             # signed or dated by hand (`layout.prints_nothing`): an empty cell, as in PDF, Word and
